@@ -1,0 +1,183 @@
+/**
+ * The request pipeline, in order:
+ *   1. reject bad URLs   2. reserved endpoints (live reload)   3. resolve the path
+ *   4. page script → compile + run   5. static file   6. folder listing / redirect / 404
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { resolveTarget, type Target } from './resolve.js';
+import { createStaticServer } from './static.js';
+import { renderListing } from './listing.js';
+import { parseQuery, readBodyFields } from './fields.js';
+import { runPage, sendResult, type PageResult } from './page.js';
+import type { PageContext, ScopeExtensions } from './scope.js';
+import { HttpError, statusText } from './signals.js';
+import { renderDevErrorPage, renderPlainPage, reportError, reportText } from './errors.js';
+import type { ModuleRegistry } from './modules.js';
+import type { ServerOptions } from './options.js';
+import type { Logger } from './log.js';
+
+/** A hook that may answer a request before the path is resolved (e.g. the live-reload endpoint). */
+export type EarlyHandler = (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean;
+
+/** A hook that may rewrite an HTML result before it is sent (e.g. live-reload injection). */
+export type ResultFilter = (result: PageResult, ctx: PageContext) => void;
+
+export interface HandlerDeps {
+  options: ServerOptions;
+  root: string;
+  registry: ModuleRegistry;
+  log: Logger;
+  extensions: ScopeExtensions;
+  early: EarlyHandler[];
+  filters: ResultFilter[];
+  /** Called around each script run (the timeout watchdog). */
+  track?: { start(): void; end(): void };
+}
+
+/** Creates the `(req, res)` function of the server. */
+export function createHandler(deps: HandlerDeps): {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  forgetStatic(file: string): void;
+} {
+  const { options, root, registry, log } = deps;
+  const { serveStatic, forget } = createStaticServer();
+  const dev = !options.production;
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const url = req.url ?? '/';
+    if (!options.quiet) res.once('finish', () => log.access(req.method ?? '-', url, res.statusCode, performance.now() - started));
+    try {
+      route(req, res, url);
+    } catch (err) {
+      fail(req, res, url, err);
+    }
+  }
+
+  function route(req: IncomingMessage, res: ServerResponse, url: string): void {
+    // 1. Split the query off; absolute-form targets keep only their path.
+    const q = url.indexOf('?');
+    let pathname = q >= 0 ? url.slice(0, q) : url;
+    const search = q >= 0 ? url.slice(q) : '';
+    if (pathname[0] !== '/') pathname = absolutePath(pathname);
+    // 2. Reserved endpoints.
+    for (const early of deps.early) if (early(req, res, pathname)) return;
+    // 3. Resolve.
+    const target = resolveTarget(root, pathname, search, options.listing);
+    switch (target.kind) {
+      case 'script':
+        void runScript(req, res, url, search, target);
+        return;
+      case 'static':
+        serveStatic(req, res, target.file, target.stat);
+        return;
+      case 'redirect':
+        res.writeHead(301, { location: target.location, 'content-type': 'text/plain; charset=utf-8' });
+        res.end(`Moved to ${target.location}\n`);
+        return;
+      case 'listing':
+        if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, `Method ${req.method} is not allowed here`, { allow: 'GET, HEAD' });
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(req.method === 'HEAD' ? undefined : renderListing(target.dir, target.urlPath));
+        return;
+      case 'error':
+        plain(res, target.status, target.status === 400 ? `Bad request: ${target.reason}` : `Nothing at ${safePath(pathname)}`);
+    }
+  }
+
+  async function runScript(req: IncomingMessage, res: ServerResponse, url: string, search: string, target: Extract<Target, { kind: 'script' }>): Promise<void> {
+    const ctx: PageContext = {
+      req,
+      res,
+      root,
+      file: target.file,
+      url,
+      scriptUrl: target.scriptUrl,
+      args: target.args,
+      fields: parseQuery(search.slice(1)),
+      status: 200,
+      headers: Object.create(null) as Record<string, string>,
+      cookies: [],
+      out: [],
+      pending: [],
+      clientAddress: req.socket.remoteAddress ?? '',
+      secure: 'encrypted' in req.socket,
+      extensions: deps.extensions,
+    };
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    deps.track?.start();
+    try {
+      const work = (async () => {
+        if (req.method !== 'GET' && req.method !== 'HEAD') await readBodyFields(req, ctx.fields, options);
+        const page = await registry.loadPage(target.file);
+        const result = await runPage(page, ctx);
+        if (result.headers['content-type']?.startsWith('text/html')) for (const filter of deps.filters) filter(result, ctx);
+        return result;
+      })();
+      const result = options.timeout > 0
+        ? await Promise.race([
+            work,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => {
+                timedOut = true;
+                reject(new HttpError(503, `The script took longer than ${options.timeout} s and was stopped`));
+              }, options.timeout * 1000);
+            }),
+          ])
+        : await work;
+      if (!res.headersSent && !res.destroyed) await sendResult(res, result, ctx.cookies, req.method === 'HEAD');
+    } catch (err) {
+      if (timedOut) log.error(`Script ${target.file} stopped after ${options.timeout} s (--timeout) while serving ${url}`);
+      if (!res.headersSent && !res.destroyed) fail(req, res, url, err, ctx);
+    } finally {
+      if (timer) clearTimeout(timer);
+      deps.track?.end();
+    }
+  }
+
+  function fail(req: IncomingMessage, res: ServerResponse, url: string, err: unknown, ctx?: PageContext): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof HttpError) {
+      plain(res, err.status, err.message, err.headers, ctx?.cookies);
+      return;
+    }
+    const id = randomBytes(6).toString('hex');
+    const report = reportError(err, root, registry.unitOf);
+    log.error(reportText(report, root, `${req.method} ${url}`, id));
+    res.statusCode = 500;
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('x-request-id', id);
+    const page = dev
+      ? renderDevErrorPage(report, root, url)
+      : renderPlainPage(500, statusText(500), `The page failed. Request id: ${id} (details are in the server's log).`);
+    const result: PageResult = { status: 500, headers: { 'content-type': 'text/html; charset=utf-8' }, body: page };
+    if (dev && ctx) for (const filter of deps.filters) filter(result, ctx);
+    res.end(result.body as string);
+  }
+
+  function plain(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, cookies?: string[]): void {
+    if (cookies?.length) res.setHeader('set-cookie', cookies);
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...headers });
+    res.end(renderPlainPage(status, statusText(status), message));
+  }
+
+  return { handle, forgetStatic: forget };
+}
+
+function absolutePath(target: string): string {
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return target;
+  }
+}
+
+function safePath(pathname: string): string {
+  return pathname.length > 200 ? pathname.slice(0, 200) + '…' : pathname;
+}

@@ -1,0 +1,33 @@
+/** RESPONSE.headers: a plain-looking object whose header names are case-insensitive. */
+
+/** Throws when a header name or value could split the response (CR/LF/NUL) or is not a token. */
+export function checkHeader(name: string, value: string): void {
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new TypeError(`RESPONSE.headers: invalid header name ${JSON.stringify(name)}`);
+  if (/[\r\n\0]/.test(value)) throw new TypeError(`RESPONSE.headers[${JSON.stringify(name)}]: the value contains CR, LF or NUL`);
+}
+
+/** Creates the header bag: values stored under lower-case names. */
+export function createHeaderBag(initial: Record<string, string>): Record<string, string> {
+  const store: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, initial);
+  const key = (p: string | symbol): string | symbol => (typeof p === 'string' ? p.toLowerCase() : p);
+  return new Proxy(store, {
+    get: (t, p) => (typeof p === 'string' ? t[p.toLowerCase()] : undefined),
+    set: (t, p, v) => {
+      if (typeof p !== 'string') return false;
+      const value = String(v);
+      checkHeader(p, value);
+      t[p.toLowerCase()] = value;
+      return true;
+    },
+    has: (t, p) => key(p) in t,
+    deleteProperty: (t, p) => delete t[key(p) as string],
+    getOwnPropertyDescriptor: (t, p) => Object.getOwnPropertyDescriptor(t, key(p)),
+    defineProperty: (t, p, d) => {
+      if (typeof p !== 'string' || !('value' in d)) return false;
+      const value = String(d.value);
+      checkHeader(p, value);
+      t[p.toLowerCase()] = value;
+      return true;
+    },
+  });
+}

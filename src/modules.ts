@@ -1,0 +1,135 @@
+/**
+ * The module registry: loads what page scripts import and links compiled pages.
+ * User modules (TypeScript/JavaScript files outside node_modules) are compiled
+ * by us, evaluated once and shared between requests until a file they depend
+ * on changes; built-ins and packages are loaded by Node itself.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { compileFile, CompileError, isNativeModule, type CompiledUnit, type ImportMetaLike } from './compile.js';
+
+/** A page ready to run: `run(scope)` executes its top-level code for one request. */
+export interface LinkedPage {
+  unit: CompiledUnit;
+  run: (scope: unknown) => Promise<Record<string, unknown>>;
+  /** Exported names other than `default`: the page is a service. */
+  services: ReadonlySet<string>;
+  /** User files this page depends on (itself included), for live reload. */
+  files: ReadonlySet<string>;
+}
+
+export interface ModuleRegistry {
+  /** The linked page for `file`, compiled if needed; rejects with CompileError or a module's error. */
+  loadPage(file: string, mtimeMs?: number): Promise<LinkedPage>;
+  /** Forgets `file` and everything that depends on it; returns the pages forgotten. */
+  invalidate(file: string): string[];
+  /** The compiled unit of a file, for mapping stack traces. */
+  unitOf(file: string): CompiledUnit | undefined;
+  /** Compiled pages and modules held (for tests and diagnostics). */
+  readonly size: number;
+}
+
+function metaOf(file: string): ImportMetaLike {
+  return { url: pathToFileURL(file).href, filename: file, dirname: path.dirname(file) };
+}
+
+/** Creates an empty registry. */
+export function createModuleRegistry(): ModuleRegistry {
+  const modules = new Map<string, Promise<Record<string, unknown>>>();
+  const pages = new Map<string, { mtimeMs: number | undefined; page: Promise<LinkedPage> }>();
+  const units = new Map<string, CompiledUnit>();
+  /** file → the user files that import it directly (pages and modules). */
+  const importers = new Map<string, Set<string>>();
+
+  function addEdge(from: string, to: string): void {
+    let set = importers.get(to);
+    if (!set) importers.set(to, (set = new Set()));
+    set.add(from);
+  }
+
+  async function loadNative(source: string): Promise<unknown> {
+    if (!path.isAbsolute(source)) return import(source);
+    return import(pathToFileURL(source).href);
+  }
+
+  function load(source: string, chain: readonly string[], files: Set<string>): Promise<unknown> {
+    if (isNativeModule(source)) return loadNative(source);
+    files.add(source);
+    if (chain.includes(source)) {
+      const cycle = [...chain.slice(chain.indexOf(source)), source].map((f) => path.basename(f)).join(' → ');
+      return Promise.reject(new CompileError(`circular import: ${cycle}`, chain[chain.length - 1]!, 1, 1, []));
+    }
+    let mod = modules.get(source);
+    if (!mod) {
+      mod = evaluate(source, chain);
+      modules.set(source, mod);
+      mod.catch(() => {
+        if (modules.get(source) === mod) modules.delete(source);
+      });
+    }
+    return mod;
+  }
+
+  async function evaluate(file: string, chain: readonly string[]): Promise<Record<string, unknown>> {
+    if (file.endsWith('.json')) {
+      return { default: JSON.parse(await fs.promises.readFile(file, 'utf8')) as unknown };
+    }
+    const unit = await compileFile(file, 'module');
+    units.set(file, unit);
+    const files = new Set<string>();
+    const imports = await Promise.all(unit.imports.map((imp) => load(imp.source, [...chain, file], files)));
+    for (const dep of files) addEdge(file, dep);
+    return unit.factory(imports, metaOf(file))();
+  }
+
+  async function link(file: string): Promise<LinkedPage> {
+    const unit = await compileFile(file, 'page');
+    units.set(file, unit);
+    const files = new Set<string>([file]);
+    const imports = await Promise.all(unit.imports.map((imp) => load(imp.source, [file], files)));
+    for (const dep of files) if (dep !== file) addEdge(file, dep);
+    const run = unit.factory(imports, metaOf(file));
+    return { unit, run, services: new Set(unit.exportNames.filter((n) => n !== 'default')), files };
+  }
+
+  function loadPage(file: string, mtimeMs?: number): Promise<LinkedPage> {
+    const cached = pages.get(file);
+    if (cached && (mtimeMs === undefined || cached.mtimeMs === mtimeMs)) return cached.page;
+    if (cached) invalidate(file);
+    const page = link(file);
+    const entry = { mtimeMs, page };
+    pages.set(file, entry);
+    // A failed compile is retried on the next request (the file may have been fixed meanwhile).
+    page.catch(() => {
+      if (pages.get(file) === entry) pages.delete(file);
+    });
+    return page;
+  }
+
+  function invalidate(file: string): string[] {
+    const seen = new Set<string>();
+    const dropped: string[] = [];
+    const visit = (f: string): void => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      modules.delete(f);
+      units.delete(f);
+      if (pages.delete(f)) dropped.push(f);
+      const users = importers.get(f);
+      importers.delete(f);
+      if (users) for (const u of users) visit(u);
+    };
+    visit(file);
+    return dropped;
+  }
+
+  return {
+    loadPage,
+    invalidate,
+    unitOf: (file) => units.get(file),
+    get size() {
+      return units.size;
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/** Runs a page script for one request and turns what it did into a response (SPEC §3). */
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { isRaw } from './html.js';
+import { createScope, renderValue, type PageContext } from './scope.js';
+import { HttpError, Redirection, ScriptEnd, ScriptSignal } from './signals.js';
+import type { LinkedPage } from './modules.js';
+
+/** What a page run produced, before it is written. */
+export interface PageResult {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Uint8Array | Response;
+}
+
+const HTML = 'text/html; charset=utf-8';
+
+/** Joins the output buffer, waiting for unawaited Includes first. */
+async function collectOutput(ctx: PageContext): Promise<string> {
+  while (ctx.pending.length) await Promise.all(ctx.pending.splice(0));
+  let body = '';
+  for (const chunk of ctx.out) body += typeof chunk === 'string' ? chunk : chunk.text;
+  return body;
+}
+
+/** Runs `page` in `ctx`; script errors propagate, stop signals become results. */
+export async function runPage(page: LinkedPage, ctx: PageContext): Promise<PageResult> {
+  let service: string | undefined;
+  if (page.services.size) {
+    service = ctx.args[0] || 'index';
+    if (!ctx.args.length && (ctx.req.method === 'GET' || ctx.req.method === 'HEAD')) {
+      const q = ctx.url.indexOf('?');
+      const base = ctx.scriptUrl.endsWith('/') ? ctx.scriptUrl : ctx.scriptUrl + '/';
+      return redirect(ctx, base + 'index' + (q >= 0 ? ctx.url.slice(q) : ''), 302);
+    }
+    if (service[0] === '_' || !page.services.has(service)) {
+      throw new HttpError(404, `${ctx.scriptUrl} has no service named ${JSON.stringify(service)}`);
+    }
+    ctx.args = ctx.args.slice(1);
+  }
+  try {
+    const exports = await page.run(createScope(ctx));
+    if (service !== undefined) {
+      const fn = exports[service];
+      if (typeof fn !== 'function') throw new HttpError(404, `${ctx.scriptUrl}/${service} is not a function`);
+      const value: unknown = await (fn as (fields: unknown) => unknown)(ctx.fields);
+      if (value !== undefined) return fromReturnValue(ctx, value);
+    }
+  } catch (err) {
+    if (!(err instanceof ScriptSignal)) throw err;
+    if (err instanceof Redirection) return redirect(ctx, err.location, err.status);
+    if (err instanceof HttpError) return errorResult(ctx, err);
+    if (!(err instanceof ScriptEnd)) throw err;
+  }
+  return { status: ctx.status, headers: withType(ctx, HTML), body: await collectOutput(ctx) };
+}
+
+function withType(ctx: PageContext, type: string): Record<string, string> {
+  const headers = ctx.headers;
+  if (headers['content-type'] === undefined) headers['content-type'] = type;
+  return headers;
+}
+
+function redirect(ctx: PageContext, location: string, status: number): PageResult {
+  ctx.headers['location'] = location;
+  return { status, headers: withType(ctx, 'text/plain; charset=utf-8'), body: '' };
+}
+
+function errorResult(ctx: PageContext, err: HttpError): PageResult {
+  for (const k in err.headers) ctx.headers[k] = err.headers[k]!;
+  const headers = ctx.headers;
+  headers['content-type'] = 'text/plain; charset=utf-8';
+  return { status: err.status, headers, body: err.message + '\n' };
+}
+
+async function fromReturnValue(ctx: PageContext, value: unknown): Promise<PageResult> {
+  if (typeof value === 'string' || isRaw(value)) {
+    return { status: ctx.status, headers: withType(ctx, HTML), body: (await collectOutput(ctx)) + renderValue(value) };
+  }
+  if (value instanceof Response) return { status: value.status, headers: ctx.headers, body: value };
+  if (value instanceof Uint8Array) return { status: ctx.status, headers: withType(ctx, 'application/octet-stream'), body: value };
+  if (value instanceof ArrayBuffer) return { status: ctx.status, headers: withType(ctx, 'application/octet-stream'), body: new Uint8Array(value) };
+  return { status: ctx.status, headers: withType(ctx, 'application/json; charset=utf-8'), body: JSON.stringify(value) ?? 'null' };
+}
+
+/** Writes a result, with the cookies the script set. */
+export async function sendResult(res: ServerResponse, result: PageResult, cookies: string[], head: boolean): Promise<void> {
+  if (cookies.length) res.setHeader('set-cookie', cookies);
+  const body = result.body;
+  if (body instanceof Response) {
+    res.statusCode = body.status;
+    for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
+    body.headers.forEach((v, k) => {
+      if (k !== 'set-cookie') res.setHeader(k, v);
+    });
+    const extra = body.headers.getSetCookie();
+    if (extra.length) res.setHeader('set-cookie', [...cookies, ...extra]);
+    if (!body.body || head) {
+      res.end();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      Readable.fromWeb(body.body as unknown as WebReadableStream).on('error', () => res.destroy()).pipe(res).on('finish', resolve).on('close', resolve);
+    });
+    return;
+  }
+  res.statusCode = result.status;
+  for (const k in result.headers) res.setHeader(k, result.headers[k]!);
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  res.setHeader('content-length', length);
+  res.end(head ? undefined : body);
+}

@@ -1,0 +1,91 @@
+/** createServer(options): the HTTP server with everything wired (the public entry of the API). */
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { createHandler, type EarlyHandler, type ResultFilter } from './handler.js';
+import { createModuleRegistry, type ModuleRegistry } from './modules.js';
+import { createLogger, type Logger } from './log.js';
+import { defaultOptions, OptionError, type ServerOptions } from './options.js';
+import { startWatchdog, type Watchdog } from './watchdog.js';
+import type { ScopeExtensions } from './scope.js';
+
+export interface RunningServer {
+  server: http.Server;
+  /** `http://host:port` once listening. */
+  url: string;
+  options: ServerOptions;
+  registry: ModuleRegistry;
+  /** Stops accepting, lets running requests finish (up to `graceMs`), then closes everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** What other parts plug into the server (sessions, live reload …). */
+export interface ServerPlugins {
+  extensions: ScopeExtensions;
+  early: EarlyHandler[];
+  filters: ResultFilter[];
+  onClose: (() => Promise<void> | void)[];
+}
+
+/** Starts a karrigell-ts server; resolves once it listens. Throws OptionError for a bad root or port. */
+export async function createServer(partial: Partial<ServerOptions> = {}, log: Logger = createLogger(partial.quiet ?? false)): Promise<RunningServer> {
+  const options: ServerOptions = { ...defaultOptions(), ...partial };
+  const root = realRoot(options.root);
+  const registry = createModuleRegistry();
+  const plugins: ServerPlugins = { extensions: {}, early: [], filters: [], onClose: [] };
+  const watchdog: Watchdog | undefined = options.timeout > 0 ? startWatchdog(options.timeout) : undefined;
+  const { handle } = createHandler({ options, root, registry, log, ...plugins, track: watchdog });
+
+  const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 30_000, requestTimeout: 300_000 }, handle);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  });
+  await listen(server, options.port, options.host);
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  let closing: Promise<void> | undefined;
+  function close(graceMs = 10_000): Promise<void> {
+    closing ??= (async () => {
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await done;
+      clearTimeout(timer);
+      for (const fn of plugins.onClose) await fn();
+      await watchdog?.stop();
+    })();
+    return closing;
+  }
+
+  return { server, url: `http://${host}:${address.port}`, options: { ...options, root }, registry, close };
+}
+
+function realRoot(root: string): string {
+  let real: string;
+  try {
+    real = fs.realpathSync(path.resolve(root));
+  } catch {
+    throw new OptionError(`the site folder ${root} does not exist (create it, or run: npx karrigell-ts init ${root})`);
+  }
+  if (!fs.statSync(real).isDirectory()) throw new OptionError(`${root} is not a folder`);
+  return real;
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      if (err.code === 'EADDRINUSE') reject(new OptionError(`port ${port} is already in use on ${host} (choose another with --port, or --port 0 for any free port)`));
+      else if (err.code === 'EACCES') reject(new OptionError(`no permission to listen on ${host}:${port} (ports below 1024 need privileges)`));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new OptionError(`cannot listen on host ${host}: no such local address`));
+      else reject(err);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

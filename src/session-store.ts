@@ -1,0 +1,147 @@
+/**
+ * Bounded in-memory session store (SPEC §5): a segmented LRU.
+ *
+ * New sessions live in "probation"; a session used again by a later request
+ * moves to "protected". When full, a new session evicts an expired entry if
+ * one is at the head of a segment, else the LRU probation entry, else the LRU
+ * protected entry, so floods of new visitors only recycle probation.
+ * Each segment is a `Map` whose insertion order is its LRU order (first key =
+ * least recently used), which makes every operation O(1).
+ */
+
+import { randomBytes } from 'node:crypto';
+
+/** Options of `createMemoryStore`. */
+export interface MemoryStoreOptions {
+  /** Hard bound (>= 1): never more entries than this. */
+  maxSessions: number;
+  /** Idle seconds before expiry; 0 = never expire. */
+  ttlSeconds: number;
+  /** Millisecond clock, default `Date.now` (tests inject a fake clock). */
+  now?: () => number;
+}
+
+/** A bounded session store mapping ids to live data. */
+export interface MemoryStore<T> {
+  /** The live data of a session id, or undefined if unknown/expired (an expired entry is removed). Marks the entry as used now (LRU) and, unless `sameRequest` is true, as "returning". */
+  get(id: string, sameRequest?: boolean): T | undefined;
+  /** Creates a session holding `data` under a fresh id (>= 128 bits from node:crypto randomBytes, base64url), evicting if full; returns the id. */
+  create(data: T): string;
+  /** Removes a session (no-op if unknown). */
+  delete(id: string): void;
+  /** Moves the data of `id` under a fresh id (returns it) and marks it as used now; the old id is dead. Returns undefined if `id` is unknown. Keeps the entry's returning status. */
+  rename(id: string): string | undefined;
+  /** Number of live entries (may count expired-but-not-yet-removed ones). */
+  readonly size: number;
+}
+
+interface Entry<T> {
+  data: T;
+  /** Last use, in ms of the store's clock. */
+  last: number;
+}
+
+const ID_BYTES = 16;
+/** Random bytes drawn in batches (one randomBytes call per 256 ids, as randomUUID does): each id still gets its own 128 fresh bits. */
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+/** A fresh session id: 128 random bits from node:crypto randomBytes, base64url (22 chars). */
+export function newSessionId(): string {
+  if (poolOffset + ID_BYTES > pool.length) {
+    pool = randomBytes(ID_BYTES * 256);
+    poolOffset = 0;
+  }
+  const id = pool.toString('base64url', poolOffset, poolOffset + ID_BYTES);
+  poolOffset += ID_BYTES;
+  return id;
+}
+
+/** Creates an empty bounded memory store (see the module comment for the eviction policy). */
+export function createMemoryStore<T>(options: MemoryStoreOptions): MemoryStore<T> {
+  const { maxSessions, ttlSeconds } = options;
+  if (!Number.isInteger(maxSessions) || maxSessions < 1) {
+    throw new RangeError(`maxSessions must be an integer >= 1, got ${maxSessions}`);
+  }
+  if (!(ttlSeconds >= 0) || !Number.isFinite(ttlSeconds)) {
+    throw new RangeError(`ttlSeconds must be a finite number >= 0, got ${ttlSeconds}`);
+  }
+  const now = options.now ?? Date.now;
+  const ttlMs = ttlSeconds * 1000;
+  const probation = new Map<string, Entry<T>>();
+  const protectedSeg = new Map<string, Entry<T>>();
+
+  const isExpired = (entry: Entry<T>, t: number): boolean => ttlMs > 0 && t - entry.last > ttlMs;
+  const has = (id: string): boolean => probation.has(id) || protectedSeg.has(id);
+
+  /** A fresh id not currently in use (a collision is astronomically unlikely). */
+  const freshId = (): string => {
+    let id = newSessionId();
+    while (has(id)) id = newSessionId();
+    return id;
+  };
+
+  /** The first (least recently used) key of a segment, if any. */
+  const oldest = (segment: Map<string, Entry<T>>): string | undefined => {
+    for (const id of segment.keys()) return id;
+    return undefined;
+  };
+
+  /** Removes the head of `segment` if it is expired; true if it did. */
+  const dropExpiredHead = (segment: Map<string, Entry<T>>, t: number): boolean => {
+    const id = oldest(segment);
+    if (id === undefined || !isExpired(segment.get(id)!, t)) return false;
+    return segment.delete(id);
+  };
+
+  /** Removes one entry: an expired segment head first, else LRU probation, else LRU protected. */
+  const evictOne = (t: number): void => {
+    if (dropExpiredHead(probation, t) || dropExpiredHead(protectedSeg, t)) return;
+    const victim = probation.size > 0 ? probation : protectedSeg;
+    const id = oldest(victim);
+    if (id !== undefined) victim.delete(id);
+  };
+
+  return {
+    get(id, sameRequest = false) {
+      const inProbation = probation.get(id);
+      const entry = inProbation ?? protectedSeg.get(id);
+      if (entry === undefined) return undefined;
+      const segment = inProbation ? probation : protectedSeg;
+      const t = now();
+      segment.delete(id);
+      if (isExpired(entry, t)) return undefined;
+      entry.last = t;
+      (inProbation && sameRequest ? probation : protectedSeg).set(id, entry);
+      return entry.data;
+    },
+
+    create(data) {
+      const t = now();
+      if (probation.size + protectedSeg.size >= maxSessions) evictOne(t);
+      const id = freshId();
+      probation.set(id, { data, last: t });
+      return id;
+    },
+
+    delete(id) {
+      if (!probation.delete(id)) protectedSeg.delete(id);
+    },
+
+    rename(id) {
+      const inProbation = probation.get(id);
+      const entry = inProbation ?? protectedSeg.get(id);
+      if (entry === undefined) return undefined;
+      const segment = inProbation ? probation : protectedSeg;
+      segment.delete(id);
+      const fresh = freshId();
+      entry.last = now();
+      segment.set(fresh, entry);
+      return fresh;
+    },
+
+    get size() {
+      return probation.size + protectedSeg.size;
+    },
+  };
+}

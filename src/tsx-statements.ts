@@ -1,0 +1,72 @@
+/**
+ * In a `.tsx` page, a JSX element standing as a statement at the top level is
+ * printed: `<h1>Hi {name}</h1>;` becomes `print(<h1>Hi {name}</h1>);`.
+ */
+import { createRequire } from 'node:module';
+import type ts from 'typescript';
+
+let typescript: typeof ts | undefined;
+
+/** Loads the TypeScript compiler on first use only. */
+function loadTypescript(): typeof ts {
+  typescript ??= createRequire(import.meta.url)('typescript') as typeof ts;
+  return typescript;
+}
+
+/**
+ * Wraps every top-level JSX expression statement of a `.tsx` source in
+ * `print(…)`, keeping all other text (and so lines and columns) in place.
+ */
+export function printTopLevelJsx(source: string, fileName: string): string {
+  if (!source.includes('<')) return source;
+  const t = loadTypescript();
+  const sf = t.createSourceFile(fileName, source, t.ScriptTarget.Latest, true, t.ScriptKind.TSX);
+  // Insertions as [position, text], in source order.
+  const edits: Array<[number, string]> = [];
+  for (const statement of sf.statements) {
+    if (!t.isExpressionStatement(statement)) continue;
+    const elements = jsxElements(t, statement.expression);
+    if (elements === undefined) continue;
+    elements.forEach((node, i) => {
+      edits.push([node.getStart(sf), i === 0 ? 'print(' : ';print(']);
+      edits.push([node.end, ')']);
+    });
+  }
+  if (edits.length === 0) return source;
+  let out = '';
+  let last = 0;
+  for (const [pos, text] of edits) {
+    out += source.slice(last, pos) + text;
+    last = pos;
+  }
+  return out + source.slice(last);
+}
+
+/**
+ * The JSX expressions to print for a statement's expression, or undefined
+ * when it is not JSX. Consecutive JSX elements without semicolons between
+ * them (`<h1/>` newline `<p/>`) parse as one synthetic comma expression:
+ * each element is then printed on its own.
+ */
+function jsxElements(t: typeof ts, expression: ts.Expression): ts.Expression[] | undefined {
+  if (isJsx(t, skipParentheses(t, expression))) return [expression];
+  if (
+    t.isBinaryExpression(expression) &&
+    expression.operatorToken.kind === t.SyntaxKind.CommaToken &&
+    expression.operatorToken.pos === expression.operatorToken.end
+  ) {
+    const left = jsxElements(t, expression.left);
+    const right = left && jsxElements(t, expression.right);
+    return left && right ? [...left, ...right] : undefined;
+  }
+  return undefined;
+}
+
+function skipParentheses(t: typeof ts, expression: ts.Expression): ts.Expression {
+  while (t.isParenthesizedExpression(expression)) expression = expression.expression;
+  return expression;
+}
+
+function isJsx(t: typeof ts, node: ts.Node): boolean {
+  return t.isJsxElement(node) || t.isJsxSelfClosingElement(node) || t.isJsxFragment(node);
+}
