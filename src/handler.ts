@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { resolveTarget, type Target } from './resolve.js';
+import { createResolver, type Target } from './resolve.js';
 import { createStaticServer } from './static.js';
 import { renderListing } from './listing.js';
 import { parseQuery, readBodyFields } from './fields.js';
@@ -38,11 +38,14 @@ export interface HandlerDeps {
 /** Creates the `(req, res)` function of the server. */
 export function createHandler(deps: HandlerDeps): {
   handle(req: IncomingMessage, res: ServerResponse): void;
-  forgetStatic(file: string): void;
+  /** Forgets what is cached about a file (and all path resolutions): the watcher calls it. */
+  forget(file: string): void;
 } {
   const { options, root, registry, log } = deps;
   const { serveStatic, forget } = createStaticServer();
+  const resolver = createResolver(root, options.listing);
   const dev = !options.production;
+  const deadlines = createDeadlines(options.timeout);
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
@@ -64,7 +67,7 @@ export function createHandler(deps: HandlerDeps): {
     // 2. Reserved endpoints.
     for (const early of deps.early) if (early(req, res, pathname)) return;
     // 3. Resolve.
-    const target = resolveTarget(root, pathname, search, options.listing);
+    const target = resolver.resolve(pathname, search);
     switch (target.kind) {
       case 'script':
         void runScript(req, res, url, search, target);
@@ -105,36 +108,29 @@ export function createHandler(deps: HandlerDeps): {
       secure: 'encrypted' in req.socket,
       extensions: deps.extensions,
     };
-    let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     deps.track?.start();
     try {
-      const work = (async () => {
-        if (req.method !== 'GET' && req.method !== 'HEAD') await readBodyFields(req, ctx.fields, options);
-        const page = await registry.loadPage(target.file);
-        const result = await runPage(page, ctx);
-        if (result.headers['content-type']?.startsWith('text/html')) for (const filter of deps.filters) filter(result, ctx);
-        return result;
-      })();
-      const result = options.timeout > 0
-        ? await Promise.race([
-            work,
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => {
-                timedOut = true;
-                reject(new HttpError(503, `The script took longer than ${options.timeout} s and was stopped`));
-              }, options.timeout * 1000);
-            }),
-          ])
-        : await work;
+      const result = await deadlines.race(runInContext(ctx, target.file), () => {
+        timedOut = true;
+        return new HttpError(503, `The script took longer than ${options.timeout} s and was stopped`);
+      });
       if (!res.headersSent && !res.destroyed) await sendResult(res, result, ctx.cookies, req.method === 'HEAD');
     } catch (err) {
       if (timedOut) log.error(`Script ${target.file} stopped after ${options.timeout} s (--timeout) while serving ${url}`);
       if (!res.headersSent && !res.destroyed) fail(req, res, url, err, ctx);
     } finally {
-      if (timer) clearTimeout(timer);
       deps.track?.end();
     }
+  }
+
+  async function runInContext(ctx: PageContext, file: string): Promise<PageResult> {
+    const method = ctx.req.method;
+    if (method !== 'GET' && method !== 'HEAD') await readBodyFields(ctx.req, ctx.fields, options);
+    const page = await registry.loadPage(file);
+    const result = await runPage(page, ctx);
+    if (deps.filters.length && result.headers['content-type']?.startsWith('text/html')) for (const filter of deps.filters) filter(result, ctx);
+    return result;
   }
 
   function fail(req: IncomingMessage, res: ServerResponse, url: string, err: unknown, ctx?: PageContext): void {
@@ -167,7 +163,58 @@ export function createHandler(deps: HandlerDeps): {
     res.end(renderPlainPage(status, statusText(status), message));
   }
 
-  return { handle, forgetStatic: forget };
+  return {
+    handle,
+    forget(file: string) {
+      forget(file);
+      resolver.clear();
+    },
+  };
+}
+
+/**
+ * `--timeout` for scripts that wait too long: one sweeping timer for all
+ * requests instead of a timer each (scripts stuck in a synchronous loop are
+ * the watchdog's job).
+ */
+function createDeadlines(seconds: number): { race<T>(work: Promise<T>, onTimeout: () => Error): Promise<T> } {
+  if (!(seconds > 0)) return { race: (work) => work };
+  const ms = seconds * 1000;
+  const waiting = new Set<{ deadline: number; reject: (err: Error) => void; onTimeout: () => Error }>();
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = (): void => {
+    const now = Date.now();
+    for (const w of waiting) {
+      if (w.deadline <= now) {
+        waiting.delete(w);
+        w.reject(w.onTimeout());
+      }
+    }
+    if (!waiting.size) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  };
+  return {
+    race(work, onTimeout) {
+      return new Promise((resolve, reject) => {
+        const entry = { deadline: Date.now() + ms, reject, onTimeout };
+        waiting.add(entry);
+        sweeper ??= setInterval(sweep, Math.min(250, Math.max(10, ms / 10)));
+        sweeper.unref?.();
+        work.then(
+          (v) => {
+            waiting.delete(entry);
+            resolve(v);
+          },
+          (e: unknown) => {
+            waiting.delete(entry);
+            reject(e);
+          },
+        );
+      });
+    },
+  };
 }
 
 function absolutePath(target: string): string {

@@ -117,3 +117,34 @@ function inside(root: string, file: string, make: () => Target): Target {
   const hidden = real.slice(root.length + 1).split(path.sep).some((seg) => seg[0] === '.' || seg[0] === '_' || NEVER_SERVED.has(seg));
   return hidden ? notFound : make();
 }
+
+/** How long a resolution is trusted without looking at the disk again (the watcher clears it sooner). */
+const FRESH_MS = 1000;
+const CACHE_MAX = 10_000;
+
+/**
+ * Resolution with a small cache: a hit costs no system call. Entries are
+ * trusted for one second, as PHP's opcache trusts its timestamps, and
+ * `clear()` (called by the file watcher) forgets them at once.
+ */
+export function createResolver(root: string, listing: boolean): { resolve(rawPath: string, search: string): Target; clear(): void } {
+  const cache = new Map<string, { target: Target; at: number }>();
+  return {
+    resolve(rawPath, search) {
+      const now = Date.now();
+      const hit = cache.get(rawPath);
+      let target: Target;
+      if (hit && now - hit.at < FRESH_MS) {
+        target = hit.target;
+      } else {
+        target = resolveTarget(root, rawPath, '', listing);
+        if (cache.size >= CACHE_MAX) cache.clear();
+        cache.set(rawPath, { target, at: now });
+      }
+      return target.kind === 'redirect' && search ? { kind: 'redirect', location: target.location + search } : target;
+    },
+    clear() {
+      cache.clear();
+    },
+  };
+}

@@ -74,27 +74,31 @@ function lazy<T>(obj: object, name: string, value: T): T {
   return value;
 }
 
-/** The scope object of one request; every name is computed on first use only. */
-export function createScope(ctx: PageContext): Record<string, unknown> {
-  const scope = {
-    get QUERY() {
-      return ctx.fields;
+type Scope = { c: PageContext } & Record<string, unknown>;
+
+/** The getters shared by every scope; `this.c` is the request's context. */
+const BASE: PropertyDescriptorMap & ThisType<Scope> = {
+  QUERY: { get(this: Scope) { return this.c.fields; }, enumerable: true },
+  REQUEST: { get(this: Scope) { return this.c.fields; }, enumerable: true },
+  HEADERS: { get(this: Scope) { return this.c.req.headers; }, enumerable: true },
+  COOKIE: {
+    get(this: Scope) {
+      return lazy(this, 'COOKIE', cookie.parse(this.c.req.headers.cookie ?? ''));
     },
-    get REQUEST() {
-      return ctx.fields;
-    },
-    get HEADERS() {
-      return ctx.req.headers;
-    },
-    get COOKIE() {
-      return lazy(this, 'COOKIE', cookie.parse(ctx.req.headers.cookie ?? ''));
-    },
-    get SET_COOKIE() {
+    enumerable: true,
+  },
+  SET_COOKIE: {
+    get(this: Scope) {
+      const ctx = this.c;
       return (name: string, value: string, options: cookie.SerializeOptions = {}) => {
         ctx.cookies.push(cookie.serialize(name, String(value), { path: '/', ...options }));
       };
     },
-    get RESPONSE() {
+    enumerable: true,
+  },
+  RESPONSE: {
+    get(this: Scope) {
+      const ctx = this.c;
       const headers = createHeaderBag(ctx.headers);
       ctx.headers = headers;
       return lazy(this, 'RESPONSE', {
@@ -108,35 +112,77 @@ export function createScope(ctx: PageContext): Record<string, unknown> {
         headers,
       });
     },
-    get THIS() {
+    enumerable: true,
+  },
+  THIS: {
+    get(this: Scope) {
+      const ctx = this.c;
       const baseUrl = ctx.scriptUrl.slice(0, ctx.scriptUrl.lastIndexOf('/') + 1);
       const dir = ctx.file.slice(0, ctx.file.lastIndexOf('/'));
       return lazy(this, 'THIS', { url: ctx.url, scriptUrl: ctx.scriptUrl, baseUrl, args: ctx.args, path: ctx.file, dir });
     },
-    get REQUEST_HANDLER() {
-      const { req, res } = ctx;
-      return { method: req.method ?? 'GET', clientAddress: ctx.clientAddress, httpVersion: req.httpVersion, req, res };
+    enumerable: true,
+  },
+  REQUEST_HANDLER: {
+    get(this: Scope) {
+      const { req, res, clientAddress } = this.c;
+      return { method: req.method ?? 'GET', clientAddress, httpVersion: req.httpVersion, req, res };
     },
-    get ACCEPTED_LANGUAGES() {
-      return lazy(this, 'ACCEPTED_LANGUAGES', acceptedLanguages(ctx.req.headers['accept-language']));
+    enumerable: true,
+  },
+  ACCEPTED_LANGUAGES: {
+    get(this: Scope) {
+      return lazy(this, 'ACCEPTED_LANGUAGES', acceptedLanguages(this.c.req.headers['accept-language']));
     },
-    get print() {
+    enumerable: true,
+  },
+  print: {
+    get(this: Scope) {
+      const ctx = this.c;
       return (...values: unknown[]) => printTo(ctx, values);
     },
-    html,
-    raw,
-    HTTP_REDIRECTION,
-    HTTP_ERROR,
-    SCRIPT_END,
-    get __kts_out() {
-      return (text: string) => ctx.out.push(text);
+    enumerable: true,
+  },
+  html: { value: html, enumerable: true },
+  raw: { value: raw, enumerable: true },
+  HTTP_REDIRECTION: { value: HTTP_REDIRECTION, enumerable: true },
+  HTTP_ERROR: { value: HTTP_ERROR, enumerable: true },
+  SCRIPT_END: { value: SCRIPT_END, enumerable: true },
+  __kts_out: {
+    get(this: Scope) {
+      const out = this.c.out;
+      return (text: string) => out.push(text);
     },
-    __kts_esc: toHtml,
-  };
-  for (const name in ctx.extensions) {
-    const make = ctx.extensions[name]!;
-    Object.defineProperty(scope, name, { get: () => make(ctx), enumerable: true, configurable: true });
+  },
+  __kts_esc: { value: toHtml },
+};
+
+const prototypes = new WeakMap<ScopeExtensions, object>();
+
+/** The prototype of scopes with these extensions: built once, shared by every request. */
+function prototypeFor(extensions: ScopeExtensions): object {
+  let proto = prototypes.get(extensions);
+  if (!proto) {
+    const descriptors: PropertyDescriptorMap = { ...BASE };
+    for (const name in extensions) {
+      const make = extensions[name]!;
+      descriptors[name] = {
+        get(this: Scope) {
+          return make(this.c);
+        },
+        enumerable: true,
+      };
+    }
+    proto = Object.create(null, descriptors) as object;
+    prototypes.set(extensions, proto);
   }
+  return proto;
+}
+
+/** The scope object of one request: one allocation; every name is computed on first use only. */
+export function createScope(ctx: PageContext): Record<string, unknown> {
+  const scope = Object.create(prototypeFor(ctx.extensions)) as Scope;
+  scope.c = ctx;
   if (ctx.names) for (const name in ctx.names) Object.defineProperty(scope, name, { value: ctx.names[name], enumerable: true });
   return scope;
 }

@@ -167,8 +167,8 @@ function generate(source: string, segments: Segment[]): string {
     }
     const target = seg.codeStart - source.lastIndexOf('\n', seg.codeStart - 1) - 1;
     if (seg.kind === 'code') {
-      const trimmed = code.trimEnd();
-      if (trimmed.trim() === '') {
+      const trimmed = code.trim();
+      if (trimmed === '') {
         write(code);
         continue;
       }

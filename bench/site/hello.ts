@@ -1,0 +1,1 @@
+print('<h1>Hello world</h1>');
