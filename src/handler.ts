@@ -16,6 +16,7 @@ import { renderDevErrorPage, renderPlainPage, reportError, reportText } from './
 import type { ModuleRegistry } from './modules.js';
 import type { ServerOptions } from './options.js';
 import type { Logger } from './log.js';
+import type { SessionBackend } from './session.js';
 
 /** A hook that may answer a request before the path is resolved (e.g. the live-reload endpoint). */
 export type EarlyHandler = (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean;
@@ -31,6 +32,7 @@ export interface HandlerDeps {
   extensions: ScopeExtensions;
   early: EarlyHandler[];
   filters: ResultFilter[];
+  sessions: SessionBackend;
   /** Called around each script run (the timeout watchdog). */
   track?: { start(): void; end(): void };
 }
@@ -41,7 +43,7 @@ export function createHandler(deps: HandlerDeps): {
   /** Forgets what is cached about a file (and all path resolutions): the watcher calls it. */
   forget(file: string): void;
 } {
-  const { options, root, registry, log } = deps;
+  const { options, root, registry, log, sessions } = deps;
   const { serveStatic, forget } = createStaticServer();
   const resolver = createResolver(root, options.listing);
   const dev = !options.production;
@@ -107,6 +109,7 @@ export function createHandler(deps: HandlerDeps): {
       clientAddress: req.socket.remoteAddress ?? '',
       secure: 'encrypted' in req.socket,
       extensions: deps.extensions,
+      session: {},
     };
     let timedOut = false;
     deps.track?.start();
@@ -128,7 +131,9 @@ export function createHandler(deps: HandlerDeps): {
     const method = ctx.req.method;
     if (method !== 'GET' && method !== 'HEAD') await readBodyFields(ctx.req, ctx.fields, options);
     const page = await registry.loadPage(file);
+    await sessions.before?.(ctx);
     const result = await runPage(page, ctx);
+    await sessions.after?.(ctx);
     if (deps.filters.length && result.headers['content-type']?.startsWith('text/html')) for (const filter of deps.filters) filter(result, ctx);
     return result;
   }

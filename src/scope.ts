@@ -5,6 +5,7 @@ import { html, raw, toHtml, isRaw } from './html.js';
 import { HTTP_REDIRECTION, HTTP_ERROR, SCRIPT_END } from './signals.js';
 import { createHeaderBag } from './headers.js';
 import type { Fields } from './fields.js';
+import type { SessionHolder } from './session.js';
 
 /** A slot of the output that an `Include` fills later, so that order is kept. */
 export interface OutputSlot {
@@ -30,6 +31,8 @@ export interface PageContext {
   pending: Promise<unknown>[];
   clientAddress: string;
   secure: boolean;
+  /** The session of this request (shared with the scripts it includes). */
+  session: SessionHolder;
   /** Extra names given to an included script. */
   names?: Record<string, unknown>;
   /** Services a later issue plugs in: sessions, includes, authentication, translations. */

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from './log.js';
 import { defaultOptions, OptionError, type ServerOptions } from './options.js';
 import { startWatchdog, type Watchdog } from './watchdog.js';
 import type { ScopeExtensions } from './scope.js';
+import { createMemorySessions, type SessionBackend } from './session.js';
 
 export interface RunningServer {
   server: http.Server;
@@ -35,7 +36,10 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const registry = createModuleRegistry();
   const plugins: ServerPlugins = { extensions: {}, early: [], filters: [], onClose: [] };
   const watchdog: Watchdog | undefined = options.timeout > 0 ? startWatchdog(options.timeout) : undefined;
-  const { handle } = createHandler({ options, root, registry, log, ...plugins, track: watchdog });
+  const sessions = createSessionBackend(options);
+  plugins.extensions.Session = (ctx) => () => sessions.open(ctx);
+  plugins.onClose.push(() => sessions.shutdown?.());
+  const { handle } = createHandler({ options, root, registry, log, ...plugins, sessions, track: watchdog });
 
   const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 30_000, requestTimeout: 300_000 }, handle);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -61,6 +65,11 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   }
 
   return { server, url: `http://${host}:${address.port}`, options: { ...options, root }, registry, close };
+}
+
+function createSessionBackend(options: ServerOptions): SessionBackend {
+  if (options.sessionStore === 'memory') return createMemorySessions(options.maxSessions, options.sessionTtl);
+  throw new OptionError(`--session-store ${options.sessionStore}: not supported yet (use memory)`);
 }
 
 function realRoot(root: string): string {
