@@ -75,7 +75,8 @@ export class CompileError extends Error {
   }
 }
 
-const PKG_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The karrigell-ts package folder. */
+export const PKG_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OWN_MODULES: Record<string, string> = {
   'karrigell-ts': path.join(PKG_DIR, 'dist', 'index.js'),
   'karrigell-ts/jsx-runtime': path.join(PKG_DIR, 'dist', 'jsx-runtime.js'),

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SourceMap } from 'node:module';
 import { escapeHtml } from './html.js';
-import { CompileError, type CompiledUnit } from './compile.js';
+import { CompileError, PKG_DIR, type CompiledUnit } from './compile.js';
 
 /** Where an error happened, in the TypeScript source. */
 export interface SourceLocation {
@@ -45,19 +45,22 @@ const FRAME_RE = /^(\s*at (?:.*? \()?)(.+?):(\d+):(\d+)(\)?)$/;
 /** Rewrites a stack: frames of compiled files point at TypeScript lines; the first such frame is returned. */
 export function mapStack(stack: string, root: string, unitOf: (file: string) => CompiledUnit | undefined): { stack: string; first?: SourceLocation } {
   let first: SourceLocation | undefined;
-  const lines = stack.split('\n').map((text) => {
+  const ours = PKG_DIR + path.sep;
+  const lines = stack.split('\n').flatMap((text) => {
     const m = FRAME_RE.exec(text);
-    if (!m) return text;
+    if (!m) return [text];
+    // Frames of the server itself and of Node's internals say nothing to the user.
+    if (m[2]!.startsWith('node:') || m[2]!.startsWith(ours) || m[2]!.startsWith('file://' + ours)) return [];
     const unit = unitOf(m[2]!);
-    if (!unit) return text;
+    if (!unit) return [text];
+    // The wrapper that runs a page's top-level code is ours too.
+    if (/^\s*at (?:async )?Object\.run \(/.test(text)) return [];
     const pos = mapPosition(unit, Number(m[3]), Number(m[4]));
-    if (!pos) return text;
+    if (!pos) return [text];
     first ??= { file: unit.file, ...pos };
-    return `${m[1]}${relative(root, unit.file)}:${pos.line}:${pos.column}${m[5]}`;
+    return [`${m[1]}${relative(root, unit.file)}:${pos.line}:${pos.column}${m[5]}`];
   });
-  // Our own frames (the server's internals) say nothing to the user.
-  const kept = lines.filter((l) => !/\(node:internal|\bnode:internal\/|karrigell-ts\/dist\/|\/src\/(?:page|scope|handler)\.[tj]s/.test(l));
-  return { stack: kept.join('\n'), first };
+  return { stack: lines.join('\n'), first };
 }
 
 /** `file` relative to ROOT when inside it. */

@@ -75,6 +75,14 @@ describe('serve', () => {
     expect(p.stdout()).not.toMatch(/\bGET\b/);
   });
 
+  it('$PORT is the default port, ROOT defaults to www', async () => {
+    const p = await spawnCli(['serve'], { PORT: '0' });
+    running.push(p);
+    expect(p.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(Number(new URL(p.url).port)).toBeGreaterThan(0);
+    expect(p.stdout()).toMatch(/\bwww\b/);
+  });
+
   it('--host sets the address and the banner shows it', async () => {
     const p = await serve('--host', '127.0.0.1');
     expect(p.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -142,6 +150,10 @@ describe('errors exit 1 with one line on stderr and no stack trace', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it('a --host that is not a local address', async () => {
+    expectOneLineError(await runCli(['serve', site, '--port', '0', '--host', '203.0.113.7']), /203\.0\.113\.7/);
   });
 
   it.each([

@@ -252,11 +252,12 @@ describe('bad input (§9)', () => {
       timer = setInterval(() => {
         if (!req.destroyed) req.write(more());
       }, 20);
-      setTimeout(() => {
+      const guard = setTimeout(() => {
         clearInterval(timer);
         req.destroy();
         reject(new Error('no answer while the body was still being sent'));
       }, 5000);
+      req.on('close', () => clearTimeout(guard));
     });
   }
 

@@ -23,7 +23,8 @@ beforeAll(async () => {
     'sub/this.ts': `${JSON_OUT}print(JSON.stringify(THIS));\n`,
     'handler.ts': `${JSON_OUT}const h = REQUEST_HANDLER;\nprint(JSON.stringify({ method: h.method, client: h.clientAddress, version: h.httpVersion, req: typeof h.req.on, res: typeof h.res.setHeader, url: h.req.url }));\n`,
     'langs.ts': `${JSON_OUT}print(JSON.stringify(ACCEPTED_LANGUAGES));\n`,
-    'print.ts': 'RESPONSE.headers["content-type"] = "text/plain";\nprint("a", 1, true, null);\nprint("second");\nprint(html`<b>${"x"}</b>`);\n',
+    'print.ts': 'RESPONSE.headers["content-type"] = "text/plain";\nprint("a", 1, true, null);\nprint("second");\nprint(html`<b>${"x"}</b>`);\nprint("é ü 日本");\n',
+    'login.ts': 'SET_COOKIE("sid", "abc");\nRESPONSE.headers["X-Before"] = "kept";\nHTTP_REDIRECTION("/next");\n',
     'html.ts': 'RESPONSE.headers["content-type"] = "text/plain";\nconst evil: string = String(QUERY.v ?? "<script>alert(\'x\')</script>&\\"");\nprint(html`<p title="${evil}">${evil}</p>`);\nprint(html`<div>${raw("<i>trusted</i>")}</div>`);\nprint(html`<span>${42}</span>`);\n',
     'redirect.ts': 'print("before redirect");\nif (QUERY.mode === "throw") throw new HTTP_REDIRECTION("/thrown-target", 303);\nif (QUERY.mode === "301") HTTP_REDIRECTION("/permanent", 301);\nHTTP_REDIRECTION("/target?a=1");\nprint("AFTER-REDIRECT");\n',
     'error.ts': 'print("PRINTED-BEFORE-ERROR");\nif (QUERY.mode === "msg") HTTP_ERROR(403, "go away, " + QUERY.who);\nif (QUERY.mode === "throw") throw new HTTP_ERROR(503);\nHTTP_ERROR(404);\nprint("AFTER-ERROR");\n',
@@ -222,7 +223,7 @@ describe('ACCEPTED_LANGUAGES', () => {
 describe('print, html, raw', () => {
   it('print joins values with a space and adds a newline', async () => {
     const t = await (await fetch(srv.url + '/print')).text();
-    expect(t.startsWith('a 1 true null\nsecond\n<b>x</b>\n')).toBe(true);
+    expect(t.startsWith('a 1 true null\nsecond\n<b>x</b>\né ü 日本\n')).toBe(true);
   });
 
   it('html`` escapes interpolations unless raw()', async () => {
@@ -246,6 +247,14 @@ describe('HTTP_REDIRECTION, HTTP_ERROR, SCRIPT_END', () => {
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/target?a=1');
     expect(await res.text()).not.toContain('AFTER-REDIRECT');
+  });
+
+  it('cookies and headers set before HTTP_REDIRECTION are sent with the redirect', async () => {
+    const res = await fetch(srv.url + '/login', { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/next');
+    expect(res.headers.get('x-before')).toBe('kept');
+    expect(res.headers.getSetCookie().some((c) => c.startsWith('sid=abc'))).toBe(true);
   });
 
   it('HTTP_REDIRECTION(url, 301) and throw new HTTP_REDIRECTION(url, 303)', async () => {

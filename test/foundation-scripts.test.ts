@@ -47,6 +47,14 @@ beforeAll(async () => {
       'print("TOP-LEVEL-OF-SVC");',
     ].join('\n'),
     'plain.ts': 'print("<p>default type</p>");\n',
+    'jsext.ts': `${TEXT}import { greet } from "./_lib/greet.js";\nprint(greet("js-specifier"));\n`,
+    'types-only.ts': `${TEXT}import type { Pt } from "./_lib/types.ts";\nimport { type Id, ORIGIN } from "./_lib/types.ts";\nconst p: Pt = { x: ORIGIN.x + 1 };\nconst id: Id = "id-1";\nprint("types", p.x, id);\n`,
+    '_lib/types.ts': 'export interface Pt { x: number }\nexport type Id = string;\nexport const ORIGIN: Pt = { x: 0 };\n',
+    'meta.ts': `${TEXT}print("meta", import.meta.dirname === THIS.dir, new URL(import.meta.url).pathname === THIS.path);\n`,
+    'dyn.ts': `${TEXT}const p = await import("node:path");\nprint("dyn", p.basename("/a/b.txt"));\n`,
+    'cycle.ts': `${TEXT}import { isEven } from "./_lib/even.ts";\nprint("even", isEven(10), isEven(7));\n`,
+    '_lib/even.ts': 'import { isOdd } from "./odd.ts";\nexport function isEven(n: number): boolean { return n === 0 ? true : isOdd(n - 1); }\n',
+    '_lib/odd.ts': 'import { isEven } from "./even.ts";\nexport function isOdd(n: number): boolean { return n === 0 ? false : isEven(n - 1); }\n',
   });
   writeFiles(outside(root), {
     'node_modules/fake-cjs/package.json': '{"name":"fake-cjs","main":"main.js"}\n',
@@ -110,6 +118,22 @@ describe('top-level code and modules', () => {
     const res = await get('/no-local');
     expect(res.status).toBe(500);
     await res.arrayBuffer();
+  });
+
+  it('TypeScript idioms: a .js specifier for a .ts file, type-only imports', async () => {
+    expect(await text('/jsext')).toContain('hello js-specifier');
+    expect(await text('/types-only')).toContain('types 1 id-1');
+  });
+
+  it('import.meta and a dynamic import of a built-in', async () => {
+    expect(await text('/meta')).toContain('meta true true');
+    expect(await text('/dyn')).toContain('dyn b.txt');
+  });
+
+  // SPEC §3 "Imported modules are ordinary modules": ES modules may import each other in a cycle;
+  // src/modules.ts load() rejects any cycle with CompileError "circular import: even.ts → odd.ts → even.ts".
+  it.fails('modules importing each other (a cycle, used lazily) work as in Node', async () => {
+    expect(await text('/cycle')).toContain('even true false');
   });
 
   it('a script prints text/html by default', async () => {

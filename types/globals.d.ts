@@ -1,0 +1,104 @@
+/**
+ * The names karrigell-ts puts in the scope of every page script (SPEC §4).
+ * A site's tsconfig.json lists this file (`"types": ["karrigell-ts/globals"]`
+ * or a path to it) so that editors complete and check them.
+ */
+import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:http';
+
+declare global {
+  /** An uploaded file, as found in QUERY. */
+  interface UploadedFile {
+    filename: string;
+    type: string;
+    size: number;
+    data: Buffer;
+  }
+
+  /** HTML that `html```, JSX and `<%= %>` insert without escaping (made by `raw()`). */
+  interface RawHtml {
+    readonly value: string;
+    toString(): string;
+  }
+
+  /** A form value: a string, a list (`name[]`), an upload; JSON bodies keep their JSON types. */
+  type FieldValue = string | string[] | UploadedFile | UploadedFile[] | undefined;
+
+  /**
+   * The session data. Declare what you keep to type it:
+   * `declare global { interface SessionData { name?: string } }`.
+   */
+  interface SessionData {
+    [key: string]: any;
+  }
+
+  /** The object `Session()` returns. */
+  type SessionObject = SessionData & {
+    /** Discards the session: the next request starts a new, empty one. */
+    close(): void;
+    /** Gives the session a new id, keeping its data (use it after a login). */
+    regenerate(): void;
+  };
+
+  /** Fields from the query string and the body; body fields win. */
+  const QUERY: Record<string, FieldValue>;
+  /** Alias of QUERY. */
+  const REQUEST: Record<string, FieldValue>;
+  /** Request headers, lower-case names. */
+  const HEADERS: IncomingHttpHeaders;
+  /** Request cookies, values percent-decoded. */
+  const COOKIE: Record<string, string | undefined>;
+  /** Adds a Set-Cookie header (options as in the `cookie` package; path defaults to `/`). */
+  function SET_COOKIE(
+    name: string,
+    value: string,
+    options?: {
+      path?: string;
+      domain?: string;
+      maxAge?: number;
+      expires?: Date;
+      httpOnly?: boolean;
+      secure?: boolean;
+      sameSite?: boolean | 'lax' | 'strict' | 'none';
+      partitioned?: boolean;
+      priority?: 'low' | 'medium' | 'high';
+    },
+  ): void;
+  /** The response being built; header names are case-insensitive. */
+  const RESPONSE: { status: number; headers: Record<string, string> };
+  /** This script: URL as requested, URL up to the script, its folder's URL, extra path segments, file, folder. */
+  const THIS: { url: string; scriptUrl: string; baseUrl: string; args: string[]; path: string; dir: string };
+  /** The request as Node sees it. */
+  const REQUEST_HANDLER: { method: string; clientAddress: string; httpVersion: string; req: IncomingMessage; res: ServerResponse };
+  /** Language tags from Accept-Language, lower-cased, best first. */
+  const ACCEPTED_LANGUAGES: string[];
+  /** Appends the values (joined by a space, then a newline) to the response body. */
+  function print(...values: unknown[]): void;
+  /** Tagged template that escapes every interpolated value that is not raw(). */
+  function html(strings: TemplateStringsArray, ...values: unknown[]): RawHtml;
+  /** Marks text as trusted HTML. */
+  function raw(text: unknown): RawHtml;
+  /** Inserts a static file's text, or another script's output, at this point of the output. */
+  function Include(path: string, names?: Record<string, unknown>): Promise<void>;
+  /** This visitor's session. */
+  function Session(): SessionObject;
+  /** HTTP Basic authentication: unless test() is true, answers 401 and stops the script. */
+  function Authentication(test: () => boolean, realm?: string, message?: string): void;
+  function Authentication(test: () => Promise<boolean>, realm?: string, message?: string): Promise<void>;
+  /** User name from an Authorization: Basic header. */
+  const AUTH_USER: string | undefined;
+  /** Password from an Authorization: Basic header. */
+  const AUTH_PASSWORD: string | undefined;
+  /** `text` translated into the visitor's best language (ROOT/_translations/LANG.json). */
+  function _(text: string): string;
+  /** Stops the script and redirects (callable, or `throw new HTTP_REDIRECTION(url)`). */
+  const HTTP_REDIRECTION: {
+    (url: string, status?: 301 | 302 | 303 | 307 | 308): never;
+    new (url: string, status?: 301 | 302 | 303 | 307 | 308): Error;
+  };
+  /** Stops the script and answers this status (callable, or `throw new HTTP_ERROR(404)`). */
+  const HTTP_ERROR: { (status: number, message?: string): never; new (status: number, message?: string): Error };
+  /** Stops the script; what was printed so far is sent. */
+  const SCRIPT_END: { (): never; new (): Error };
+}
+
+export {};
