@@ -33,6 +33,8 @@ export interface PageContext {
   secure: boolean;
   /** The session of this request (shared with the scripts it includes). */
   session: SessionHolder;
+  /** Files this response depended on besides the page's imports (Includes, translations): live reload watches them. Undefined in production. */
+  deps?: Set<string>;
   /** Extra names given to an included script. */
   names?: Record<string, unknown>;
   /** Services a later issue plugs in: sessions, includes, authentication, translations. */

@@ -8,8 +8,11 @@ import { createModuleRegistry, type ModuleRegistry } from './modules.js';
 import { createLogger, type Logger } from './log.js';
 import { defaultOptions, OptionError, type ServerOptions } from './options.js';
 import { startWatchdog, type Watchdog } from './watchdog.js';
-import type { ScopeExtensions } from './scope.js';
+import type { PageContext, ScopeExtensions } from './scope.js';
 import { createMemorySessions, type SessionBackend } from './session.js';
+import { authExtensions } from './auth.js';
+import { createTranslations } from './translate.js';
+import { startLiveReload } from './live.js';
 
 export interface RunningServer {
   server: http.Server;
@@ -39,7 +42,13 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const sessions = createSessionBackend(options);
   plugins.extensions.Session = (ctx) => () => sessions.open(ctx);
   plugins.onClose.push(() => sessions.shutdown?.());
-  const { handle } = createHandler({ options, root, registry, log, ...plugins, sessions, track: watchdog });
+  const translations = createTranslations(root);
+  Object.assign(plugins.extensions, authExtensions(), { _: (ctx: PageContext) => translations.extension(ctx) });
+  const { handle, forget } = createHandler({ options, root, registry, log, ...plugins, sessions, track: watchdog });
+  if (!options.production) {
+    const live = await startLiveReload({ root, registry, plugins, forget, translations, log });
+    plugins.onClose.push(() => live.close());
+  }
 
   const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 30_000, requestTimeout: 300_000 }, handle);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
