@@ -43,8 +43,16 @@ export interface CompiledUnit {
   map: SourceMapJson;
   /** Length of the wrapper text in front of generated line 1. */
   lineOneOffset: number;
-  /** Top-level await present (kept for the `.tsp`/timeout diagnostics). */
+  /** The last wrapper compiled (for debugging). */
   generated: string;
+  /** esbuild's output with imports removed and exports turned into a `return`. */
+  code: string;
+  /** Import bindings and helpers, in front of everything. */
+  head: string;
+  /** Identifiers the code mentions (pages): which scope names to bind. */
+  used: ReadonlySet<string>;
+  /** Names bound by imports: they win over scope names. */
+  bound: ReadonlySet<string>;
 }
 
 export interface ImportMetaLike {
@@ -190,25 +198,41 @@ function toUnit(file: string, mode: 'page' | 'module', js: string, map: SourceMa
     throw new CompileError(`unsupported export form in ${file}`, file, 1, 1, []);
   }
 
-  let prefix = '"use strict";' + declarations.join('') + (imports.some((i) => i.reexportAll) ? REEXPORT_HELPER : '');
-  if (mode === 'page') {
-    const used = new Set(code.match(/[A-Za-z_$][\w$]*/g) ?? []);
-    const scope = [...used].filter((n) => SCOPE_SET.has(n) && !bound.has(n));
-    const shortcuts = [...used].filter((n) => n.length > 1 && n[0] === '_' && !n.startsWith('__') && !SCOPE_SET.has(n) && !bound.has(n));
+  const head = '"use strict";' + declarations.join('') + (imports.some((i) => i.reexportAll) ? REEXPORT_HELPER : '');
+  const used = mode === 'page' ? new Set(code.match(/[A-Za-z_$][\w$]*/g) ?? []) : new Set<string>();
+  const unit = { file, mode, imports, exportNames, map, lineOneOffset: 0, generated: '', code, head, used, bound } as Omit<CompiledUnit, 'factory'> as CompiledUnit;
+  unit.factory = makeFactory(unit, []);
+  return unit;
+}
+
+/**
+ * Compiles the unit's wrapper: imports bound once, then (pages) a function
+ * of the request's scope that destructures the names the code uses, plus
+ * `extraNames` (the names an `Include` passes).
+ */
+export function makeFactory(unit: CompiledUnit, extraNames: readonly string[]): CompiledUnit['factory'] {
+  const { used, bound, code } = unit;
+  let prefix = unit.head;
+  if (unit.mode === 'page') {
+    const names = [...used].filter((n) => (SCOPE_SET.has(n) || extraNames.includes(n)) && !bound.has(n));
+    const shortcuts = [...used].filter(
+      (n) => n.length > 1 && n[0] === '_' && !n.startsWith('__') && !SCOPE_SET.has(n) && !bound.has(n) && !extraNames.includes(n),
+    );
     prefix += 'return function(__kts_s){';
-    if (scope.length) prefix += `const {${scope.join(',')}}=__kts_s;`;
+    if (names.length) prefix += `const {${names.join(',')}}=__kts_s;`;
     if (shortcuts.length) prefix += `let ${shortcuts.map((n) => `${n}=__kts_s.QUERY[${JSON.stringify(n.slice(1))}]`).join(',')};`;
     prefix += 'return (async()=>{';
   } else {
     prefix += 'return async function(){';
   }
-  const generated = prefix + code + (mode === 'page' ? '\n})()}' : '\n}');
+  const generated = prefix + code + (unit.mode === 'page' ? '\n})()}' : '\n}');
+  unit.lineOneOffset = prefix.length;
+  unit.generated = generated;
   // The wrapper sits in front of line 1, which esbuild fills with a `// file` comment: line numbers are unchanged.
-  const factory = vm.compileFunction(generated, ['__kts_imports', '__kts_meta'], {
-    filename: file,
+  return vm.compileFunction(generated, ['__kts_imports', '__kts_meta'], {
+    filename: unit.file,
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   } as vm.CompileFunctionOptions) as unknown as CompiledUnit['factory'];
-  return { file, mode, imports, exportNames, factory, map, lineOneOffset: prefix.length, generated };
 }
 
 function reexports(imports: ImportSpec[]): string {

@@ -17,6 +17,7 @@ import type { ModuleRegistry } from './modules.js';
 import type { ServerOptions } from './options.js';
 import type { Logger } from './log.js';
 import type { SessionBackend } from './session.js';
+import { includeChainOf } from './include.js';
 
 /** A hook that may answer a request before the path is resolved (e.g. the live-reload endpoint). */
 export type EarlyHandler = (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean;
@@ -110,6 +111,7 @@ export function createHandler(deps: HandlerDeps): {
       secure: 'encrypted' in req.socket,
       extensions: deps.extensions,
       session: {},
+      chain: [],
     };
     let timedOut = false;
     deps.track?.start();
@@ -148,7 +150,7 @@ export function createHandler(deps: HandlerDeps): {
       return;
     }
     const id = randomBytes(6).toString('hex');
-    const report = reportError(err, root, registry.unitOf);
+    const report = reportError(err, root, registry.unitOf, includeChainOf(err, root));
     log.error(reportText(report, root, `${req.method} ${url}`, id));
     res.statusCode = 500;
     res.setHeader('content-type', 'text/html; charset=utf-8');

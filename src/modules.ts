@@ -7,12 +7,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compileFile, CompileError, isNativeModule, type CompiledUnit, type ImportMetaLike } from './compile.js';
+import { compileFile, CompileError, isNativeModule, makeFactory, type CompiledUnit, type ImportMetaLike } from './compile.js';
 
 /** A page ready to run: `run(scope)` executes its top-level code for one request. */
 export interface LinkedPage {
   unit: CompiledUnit;
   run: (scope: unknown) => Promise<Record<string, unknown>>;
+  /** `run` for a scope that also holds `names` (an Include's names). */
+  runWith(names: readonly string[]): (scope: unknown) => Promise<Record<string, unknown>>;
   /** Exported names other than `default`: the page is a service. */
   services: ReadonlySet<string>;
   /** User files this page depends on (itself included), for live reload. */
@@ -89,8 +91,18 @@ export function createModuleRegistry(): ModuleRegistry {
     const files = new Set<string>([file]);
     const imports = await Promise.all(unit.imports.map((imp) => load(imp.source, [file], files)));
     for (const dep of files) if (dep !== file) addEdge(file, dep);
-    const run = unit.factory(imports, metaOf(file));
-    return { unit, run, services: new Set(unit.exportNames.filter((n) => n !== 'default')), files };
+    const meta = metaOf(file);
+    const run = unit.factory(imports, meta);
+    const variants = new Map<string, LinkedPage['run']>();
+    const runWith = (names: readonly string[]): LinkedPage['run'] => {
+      const extra = names.filter((n) => unit.used.has(n));
+      if (!extra.length) return run;
+      const key = extra.sort().join(',');
+      let variant = variants.get(key);
+      if (!variant) variants.set(key, (variant = makeFactory(unit, extra)(imports, meta)));
+      return variant;
+    };
+    return { unit, run, runWith, services: new Set(unit.exportNames.filter((n) => n !== 'default')), files };
   }
 
   function loadPage(file: string, mtimeMs?: number): Promise<LinkedPage> {

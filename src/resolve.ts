@@ -46,7 +46,11 @@ export function toSegments(rawPath: string): { segments: string[]; trailingSlash
 }
 
 function statOf(file: string): fs.Stats | undefined {
-  return fs.statSync(file, { throwIfNoEntry: false });
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // ENOTDIR (a file used as a folder), ELOOP, EACCES …
+  }
 }
 
 /** Resolves a URL path (still percent-encoded, without query) under `root` (an absolute real path). */
@@ -60,7 +64,7 @@ export function resolveTarget(root: string, rawPath: string, search: string, lis
   // 1. The path names an existing file or folder.
   const st = statOf(full);
   if (st?.isDirectory()) {
-    if (!trailingSlash && segments.length > 0) return { kind: 'redirect', location: urlOf(segments.length) + '/' + search };
+    if (!trailingSlash && segments.length > 0) return inside(root, full, () => ({ kind: 'redirect', location: urlOf(segments.length) + '/' + search }));
     for (const name of INDEX_FILES) {
       const file = path.join(full, name);
       const ist = statOf(file);
@@ -115,7 +119,10 @@ function inside(root: string, file: string, make: () => Target): Target {
   if (!real.startsWith(root + path.sep)) return notFound;
   // A link inside ROOT must not expose a hidden or private file either.
   const hidden = real.slice(root.length + 1).split(path.sep).some((seg) => seg[0] === '.' || seg[0] === '_' || NEVER_SERVED.has(seg));
-  return hidden ? notFound : make();
+  if (hidden) return notFound;
+  const target = make();
+  // A link named like a static file must not serve a script's source.
+  return target.kind === 'static' && (isScriptFile(real) || real.endsWith('.d.ts')) ? notFound : target;
 }
 
 /** How long a resolution is trusted without looking at the disk again (the watcher clears it sooner). */

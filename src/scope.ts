@@ -35,6 +35,8 @@ export interface PageContext {
   session: SessionHolder;
   /** Files this response depended on besides the page's imports (Includes, translations): live reload watches them. Undefined in production. */
   deps?: Set<string>;
+  /** The scripts that included this one, outermost first (empty for the page itself). */
+  chain: string[];
   /** Extra names given to an included script. */
   names?: Record<string, unknown>;
   /** Services a later issue plugs in: sessions, includes, authentication, translations. */

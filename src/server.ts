@@ -13,6 +13,7 @@ import { createMemorySessions, type SessionBackend } from './session.js';
 import { authExtensions } from './auth.js';
 import { createTranslations } from './translate.js';
 import { startLiveReload } from './live.js';
+import { createInclude } from './include.js';
 
 export interface RunningServer {
   server: http.Server;
@@ -43,7 +44,10 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   plugins.extensions.Session = (ctx) => () => sessions.open(ctx);
   plugins.onClose.push(() => sessions.shutdown?.());
   const translations = createTranslations(root);
-  Object.assign(plugins.extensions, authExtensions(), { _: (ctx: PageContext) => translations.extension(ctx) });
+  Object.assign(plugins.extensions, authExtensions(), {
+    _: (ctx: PageContext) => translations.extension(ctx),
+    Include: createInclude(registry, root),
+  });
   const { handle, forget } = createHandler({ options, root, registry, log, ...plugins, sessions, track: watchdog });
   if (!options.production) {
     const live = await startLiveReload({ root, registry, plugins, forget, translations, log });
