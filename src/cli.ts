@@ -2,6 +2,8 @@
 import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import { createServer } from './server.js';
+import { runCluster } from './cluster.js';
+import { bannerLine } from './log.js';
 import { defaultOptions, OptionError, parseInteger, parsePort, parseSeconds, parseSize, type ServerOptions } from './options.js';
 
 const HELP = `karrigell-ts — drop a TypeScript script in a folder, open its URL.
@@ -112,9 +114,9 @@ async function serve(values: Record<string, string | boolean | undefined>, root:
   let options: ServerOptions;
   try {
     options = toServerOptions(values, root);
+    if (options.workers > 1) return await runCluster(options);
     const running = await createServer(options);
-    const mode = options.production ? 'production' : 'development, live reload';
-    process.stdout.write(`karrigell-ts: serving ${options.root} at ${running.url} (${mode})\n`);
+    process.stdout.write(bannerLine(options.root, running.url, options.production) + '\n');
     const stop = (): void => {
       void running.close(10_000).then(() => process.exit(0));
     };

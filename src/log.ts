@@ -20,3 +20,9 @@ export function createLogger(quiet: boolean): Logger {
     },
   };
 }
+
+/** The one line printed once the server listens (SPEC §1). */
+export function bannerLine(root: string, url: string, production: boolean, workers = 1): string {
+  const mode = production ? 'production' : 'development, live reload';
+  return `karrigell-ts: serving ${root} at ${url} (${mode}${workers > 1 ? `, ${workers} workers` : ''})`;
+}

@@ -14,6 +14,7 @@ import { authExtensions } from './auth.js';
 import { createTranslations } from './translate.js';
 import { startLiveReload } from './live.js';
 import { createInclude } from './include.js';
+import { createRedisSessions } from './session-redis.js';
 
 export interface RunningServer {
   server: http.Server;
@@ -39,8 +40,8 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const root = realRoot(options.root);
   const registry = createModuleRegistry();
   const plugins: ServerPlugins = { extensions: {}, early: [], filters: [], onClose: [] };
+  const sessions = await createSessionBackend(options, log);
   const watchdog: Watchdog | undefined = options.timeout > 0 ? startWatchdog(options.timeout) : undefined;
-  const sessions = createSessionBackend(options);
   plugins.extensions.Session = (ctx) => () => sessions.open(ctx);
   plugins.onClose.push(() => sessions.shutdown?.());
   const translations = createTranslations(root);
@@ -80,9 +81,9 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   return { server, url: `http://${host}:${address.port}`, options: { ...options, root }, registry, close };
 }
 
-function createSessionBackend(options: ServerOptions): SessionBackend {
+async function createSessionBackend(options: ServerOptions, log: Logger): Promise<SessionBackend> {
   if (options.sessionStore === 'memory') return createMemorySessions(options.maxSessions, options.sessionTtl);
-  throw new OptionError(`--session-store ${options.sessionStore}: not supported yet (use memory)`);
+  return createRedisSessions(options.sessionStore, options.sessionTtl, log);
 }
 
 function realRoot(root: string): string {
