@@ -43,11 +43,25 @@ export function basicChallenge(realm: string): string {
   if (/[\0-\x08\x0a-\x1f\x7f]/.test(realm)) {
     throw new TypeError(`Authentication: the realm ${JSON.stringify(realm)} contains a line break or another control character (CR, LF, NUL …), which cannot be sent in a header`);
   }
-  const quoted = realm.replace(/["\\]/g, '\\$&');
-  // Header values go out as ISO-8859-1 bytes: send non-ASCII realms as their UTF-8 bytes.
-  const value = `Basic realm="${quoted}", charset="UTF-8"`;
+  const quoted = asciiRealm(realm).replace(/["\\]/g, '\\$&');
+  return `Basic realm="${quoted}", charset="UTF-8"`;
+}
+
+/**
+ * Header values are ASCII in practice (Node writes them as ISO-8859-1 or
+ * UTF-8 depending on the body, and rejects characters above U+00FF): accents
+ * are dropped (`privé` → `prive`), other non-ASCII characters are sent as
+ * their UTF-8 percent-encoding (`用` → `%E7%94%A8`).
+ */
+function asciiRealm(realm: string): string {
   // eslint-disable-next-line no-control-regex
-  return /[^\x00-\x7f]/.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+  if (!/[^\x00-\x7f]/.test(realm)) return realm;
+  return realm
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD') // lone surrogates
+    .replace(/[^\x00-\x7f]+/g, (s) => encodeURIComponent(s));
 }
 
 const parsed = new WeakMap<PageContext, Credentials | null>();

@@ -12,7 +12,7 @@ import { parseQuery, readBodyFields } from './fields.js';
 import { runPage, sendResult, type PageResult } from './page.js';
 import type { PageContext, ScopeExtensions } from './scope.js';
 import { HttpError, statusText } from './signals.js';
-import { renderDevErrorPage, renderPlainPage, reportError, reportText } from './errors.js';
+import { relative, renderDevErrorPage, renderPlainPage, reportError, reportText } from './errors.js';
 import type { ModuleRegistry } from './modules.js';
 import type { ServerOptions } from './options.js';
 import type { Logger } from './log.js';
@@ -107,8 +107,7 @@ export function createHandler(deps: HandlerDeps): {
       cookies: [],
       out: [],
       pending: [],
-      clientAddress: req.socket.remoteAddress ?? '',
-      secure: 'encrypted' in req.socket,
+      ...requestOrigin(req, options.trustProxy),
       extensions: deps.extensions,
       session: {},
       chain: [],
@@ -122,7 +121,7 @@ export function createHandler(deps: HandlerDeps): {
       });
       if (!res.headersSent && !res.destroyed) await sendResult(res, result, ctx.cookies, req.method === 'HEAD');
     } catch (err) {
-      if (timedOut) log.error(`Script ${target.file} stopped after ${options.timeout} s (--timeout) while serving ${url}`);
+      if (timedOut) log.error(`Script ${relative(root, target.file)} stopped after ${options.timeout} s (--timeout) while serving ${url}`);
       if (!res.headersSent && !res.destroyed) fail(req, res, url, err, ctx);
     } finally {
       deps.track?.end();
@@ -221,6 +220,22 @@ function createDeadlines(seconds: number): { race<T>(work: Promise<T>, onTimeout
         );
       });
     },
+  };
+}
+
+/** Client address, scheme and host: from the socket, or from X-Forwarded-* with --trust-proxy. */
+function requestOrigin(req: IncomingMessage, trustProxy: boolean): { clientAddress: string; secure: boolean; host: string } {
+  const direct = { clientAddress: req.socket.remoteAddress ?? '', secure: 'encrypted' in req.socket, host: req.headers.host ?? '' };
+  if (!trustProxy) return direct;
+  const first = (name: string): string | undefined => {
+    const v = req.headers[name];
+    return (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim() || undefined;
+  };
+  const proto = first('x-forwarded-proto')?.toLowerCase();
+  return {
+    clientAddress: first('x-forwarded-for') ?? direct.clientAddress,
+    secure: proto ? proto === 'https' : direct.secure,
+    host: first('x-forwarded-host') ?? direct.host,
   };
 }
 

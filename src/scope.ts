@@ -30,7 +30,10 @@ export interface PageContext {
   /** Work that must end before the response is sent (unawaited Includes …). */
   pending: Promise<unknown>[];
   clientAddress: string;
+  /** HTTPS (directly, or as told by a trusted proxy). */
   secure: boolean;
+  /** Host the client asked for. */
+  host: string;
   /** The session of this request (shared with the scripts it includes). */
   session: SessionHolder;
   /** Files this response depended on besides the page's imports (Includes, translations): live reload watches them. Undefined in production. */
@@ -132,8 +135,8 @@ const BASE: PropertyDescriptorMap & ThisType<Scope> = {
   },
   REQUEST_HANDLER: {
     get(this: Scope) {
-      const { req, res, clientAddress } = this.c;
-      return { method: req.method ?? 'GET', clientAddress, httpVersion: req.httpVersion, req, res };
+      const { req, res, clientAddress, secure, host } = this.c;
+      return { method: req.method ?? 'GET', clientAddress, protocol: secure ? 'https' : 'http', host, httpVersion: req.httpVersion, req, res };
     },
     enumerable: true,
   },

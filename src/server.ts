@@ -15,6 +15,8 @@ import { createTranslations } from './translate.js';
 import { startLiveReload } from './live.js';
 import { createInclude } from './include.js';
 import { createRedisSessions } from './session-redis.js';
+import { precompile } from './precompile.js';
+import { watchProcessFaults } from './faults.js';
 
 export interface RunningServer {
   server: http.Server;
@@ -39,8 +41,15 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const options: ServerOptions = { ...defaultOptions(), ...partial };
   const root = realRoot(options.root);
   const registry = createModuleRegistry();
+  if (options.production) {
+    const failures = await precompile(root, registry);
+    if (failures.length) {
+      throw new OptionError(`${failures.length} script${failures.length > 1 ? 's' : ''} failed to compile:\n${failures.map((f) => '  ' + f).join('\n')}`);
+    }
+  }
   const plugins: ServerPlugins = { extensions: {}, early: [], filters: [], onClose: [] };
   const sessions = await createSessionBackend(options, log);
+  plugins.onClose.push(watchProcessFaults(root, registry, log));
   const watchdog: Watchdog | undefined = options.timeout > 0 ? startWatchdog(options.timeout) : undefined;
   plugins.extensions.Session = (ctx) => () => sessions.open(ctx);
   plugins.onClose.push(() => sessions.shutdown?.());
@@ -68,9 +77,12 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   function close(graceMs = 10_000): Promise<void> {
     closing ??= (async () => {
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections that finish their request meanwhile become idle: close them as they do.
       server.closeIdleConnections();
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await done;
+      clearInterval(idle);
       clearTimeout(timer);
       for (const fn of plugins.onClose) await fn();
       await watchdog?.stop();

@@ -68,7 +68,17 @@ declare global {
   /** This script: URL as requested, URL up to the script, its folder's URL, extra path segments, file, folder. */
   const THIS: { url: string; scriptUrl: string; baseUrl: string; args: string[]; path: string; dir: string };
   /** The request as Node sees it. */
-  const REQUEST_HANDLER: { method: string; clientAddress: string; httpVersion: string; req: IncomingMessage; res: ServerResponse };
+  const REQUEST_HANDLER: {
+    method: string;
+    clientAddress: string;
+    /** `https` over TLS (or, with --trust-proxy, when X-Forwarded-Proto says so). */
+    protocol: 'http' | 'https';
+    /** The Host the client asked for (X-Forwarded-Host with --trust-proxy). */
+    host: string;
+    httpVersion: string;
+    req: IncomingMessage;
+    res: ServerResponse;
+  };
   /** Language tags from Accept-Language, lower-cased, best first. */
   const ACCEPTED_LANGUAGES: string[];
   /** Appends the values (joined by a space, then a newline) to the response body. */
