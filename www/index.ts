@@ -9,6 +9,11 @@ const pages: [string, string][] = [
   ['/blog/2026/hello-world', 'Extra path segments: THIS.args'],
   ['/request', 'HEADERS, COOKIE, SET_COOKIE, RESPONSE, THIS, ACCEPTED_LANGUAGES'],
   ['/session/', 'Sessions: the Karrigell manual\'s example'],
+  ['/cards', 'A .tsx page: JSX rendered on the server, components, escaping'],
+  ['/table?n=8', 'A .tsp page: TypeScript inside HTML'],
+  ['/included', 'Include(): a page made of a script, its output and a static file'],
+  ['/protected', 'Authentication(): HTTP Basic (demo / secret)'],
+  ['/languages', '_(): translations from _translations/LANG.json'],
   ['/stop', 'HTTP_REDIRECTION, HTTP_ERROR and SCRIPT_END'],
   ['/broken', 'A script error: the development error page'],
 ];
