@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import { createServer } from './server.js';
 import { runCluster } from './cluster.js';
 import { bannerLine } from './log.js';
+import { runInit } from './init.js';
+import { runCheck } from './check.js';
 import { defaultOptions, OptionError, parseInteger, parsePort, parseSeconds, parseSize, type ServerOptions } from './options.js';
 
 const HELP = `karrigell-ts — drop a TypeScript script in a folder, open its URL.
@@ -102,6 +104,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
   switch (command) {
     case 'serve':
       return serve(values, arg);
+    case 'init':
+      return runInit(arg);
+    case 'check':
+      return runCheck(arg, values.watch === true);
     case undefined:
       process.stdout.write(HELP);
       return 0;

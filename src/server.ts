@@ -17,6 +17,7 @@ import { createInclude } from './include.js';
 import { createRedisSessions } from './session-redis.js';
 import { precompile } from './precompile.js';
 import { watchProcessFaults } from './faults.js';
+import { createTypeBanner } from './type-banner.js';
 
 export interface RunningServer {
   server: http.Server;
@@ -62,6 +63,9 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   if (!options.production) {
     const live = await startLiveReload({ root, registry, plugins, forget, translations, log });
     plugins.onClose.push(() => live.close());
+    const banner = createTypeBanner(root, log);
+    plugins.filters.push(banner.filter);
+    plugins.onClose.push(() => banner.close());
   }
 
   const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 30_000, requestTimeout: 300_000 }, handle);
