@@ -85,7 +85,7 @@ const WORKLOADS = [
 const servers = [];
 try {
   servers.push(await start('node:http', process.execPath, ['bench/baseline.js', '0']));
-  servers.push(await start('karrigell-ts', process.execPath, ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet']));
+  servers.push(await start('karrigell-ts', process.execPath, ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production']));
   const rows = [];
   for (const w of WORKLOADS) {
     if (ONLY && !ONLY.some((o) => w.name.includes(o))) continue;

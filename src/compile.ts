@@ -37,8 +37,8 @@ export interface CompiledUnit {
   mode: 'page' | 'module';
   imports: ImportSpec[];
   exportNames: string[];
-  /** `(imports, meta) => run`; for a page `run(scope)`, for a module `run()`; both return a promise of the exports. */
-  factory: (imports: unknown[], meta: ImportMetaLike) => (scope?: unknown) => Promise<Record<string, unknown>>;
+  /** `(imports, meta) => run`; for a page `run(scope)` (returns the exports, or their promise when the page has top-level await), for a module `run()`. */
+  factory: (imports: unknown[], meta: ImportMetaLike) => (scope?: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** esbuild's source map (version 3 JSON) of the generated code. */
   map: SourceMapJson;
   /** Length of the wrapper text in front of generated line 1. */
@@ -212,27 +212,43 @@ function toUnit(file: string, mode: 'page' | 'module', js: string, map: SourceMa
  */
 export function makeFactory(unit: CompiledUnit, extraNames: readonly string[]): CompiledUnit['factory'] {
   const { used, bound, code } = unit;
-  let prefix = unit.head;
-  if (unit.mode === 'page') {
+  const declare = (): string => {
     const names = [...used].filter((n) => (SCOPE_SET.has(n) || extraNames.includes(n)) && !bound.has(n));
     const shortcuts = [...used].filter(
       (n) => n.length > 1 && n[0] === '_' && !n.startsWith('__') && !SCOPE_SET.has(n) && !bound.has(n) && !extraNames.includes(n),
     );
-    prefix += 'return function(__kts_s){';
-    if (names.length) prefix += `const {${names.join(',')}}=__kts_s;`;
-    if (shortcuts.length) prefix += `let ${shortcuts.map((n) => `${n}=__kts_s.QUERY[${JSON.stringify(n.slice(1))}]`).join(',')};`;
-    prefix += 'return (async()=>{';
-  } else {
-    prefix += 'return async function(){';
+    let text = '';
+    if (names.length) text += `const {${names.join(',')}}=__kts_s;`;
+    if (shortcuts.length) text += `let ${shortcuts.map((n) => `${n}=__kts_s.QUERY[${JSON.stringify(n.slice(1))}]`).join(',')};`;
+    return text;
+  };
+  // A page without top-level await runs synchronously (no promise per request); the
+  // compiler tells us which: the sync wrapper is a syntax error when there is one.
+  const variants =
+    unit.mode === 'page'
+      ? [
+          [`return function(__kts_s){${declare()}return (()=>{`, '\n})()}'],
+          [`return function(__kts_s){${declare()}return (async()=>{`, '\n})()}'],
+        ]
+      : [['return async function(){', '\n}']];
+  let lastError: unknown;
+  for (const [open, close] of variants) {
+    const prefix = unit.head + open;
+    const generated = prefix + code + close;
+    try {
+      // The wrapper sits in front of line 1, which esbuild fills with a `// file` comment: line numbers are unchanged.
+      const factory = vm.compileFunction(generated, ['__kts_imports', '__kts_meta'], {
+        filename: unit.file,
+        importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+      } as vm.CompileFunctionOptions) as unknown as CompiledUnit['factory'];
+      unit.lineOneOffset = prefix.length;
+      unit.generated = generated;
+      return factory;
+    } catch (err) {
+      lastError = err;
+    }
   }
-  const generated = prefix + code + (unit.mode === 'page' ? '\n})()}' : '\n}');
-  unit.lineOneOffset = prefix.length;
-  unit.generated = generated;
-  // The wrapper sits in front of line 1, which esbuild fills with a `// file` comment: line numbers are unchanged.
-  return vm.compileFunction(generated, ['__kts_imports', '__kts_meta'], {
-    filename: unit.file,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  } as vm.CompileFunctionOptions) as unknown as CompiledUnit['factory'];
+  throw lastError;
 }
 
 function reexports(imports: ImportSpec[]): string {

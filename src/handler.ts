@@ -112,19 +112,29 @@ export function createHandler(deps: HandlerDeps): {
       session: {},
       chain: [],
     };
-    let timedOut = false;
-    deps.track?.start();
-    try {
-      const result = await deadlines.race(runInContext(ctx, target.file), () => {
-        timedOut = true;
-        return new HttpError(503, `The script took longer than ${options.timeout} s and was stopped`);
-      });
-      if (!res.headersSent && !res.destroyed) await sendResult(res, result, ctx.cookies, req.method === 'HEAD');
-    } catch (err) {
-      if (timedOut) log.error(`Script ${relative(root, target.file)} stopped after ${options.timeout} s (--timeout) while serving ${url}`);
-      if (!res.headersSent && !res.destroyed) fail(req, res, url, err, ctx);
-    } finally {
+    // Ends once: normally, or at the deadline (a stuck script never comes back).
+    let ended = false;
+    const end = (): boolean => {
+      if (ended) return false;
+      ended = true;
+      deadlines.remove(deadline);
       deps.track?.end();
+      return true;
+    };
+    deps.track?.start();
+    const deadline = deadlines.add(() => {
+      if (!end()) return;
+      log.error(`Script ${relative(root, target.file)} stopped after ${options.timeout} s (--timeout) while serving ${url}`);
+      fail(req, res, url, new HttpError(503, `The script took longer than ${options.timeout} s and was stopped`), ctx);
+    });
+    try {
+      const result = await runInContext(ctx, target.file);
+      if (end() && !res.headersSent && !res.destroyed) {
+        const sending = sendResult(res, result, ctx.cookies, req.method === 'HEAD');
+        if (sending) await sending;
+      }
+    } catch (err) {
+      if (end() && !res.headersSent && !res.destroyed) fail(req, res, url, err, ctx);
     }
   }
 
@@ -132,9 +142,9 @@ export function createHandler(deps: HandlerDeps): {
     const method = ctx.req.method;
     if (method !== 'GET' && method !== 'HEAD') await readBodyFields(ctx.req, ctx.fields, options);
     const page = await registry.loadPage(file);
-    await sessions.before?.(ctx);
+    if (sessions.before) await sessions.before(ctx);
     const result = await runPage(page, ctx);
-    await sessions.after?.(ctx);
+    if (sessions.after) await sessions.after(ctx);
     if (deps.filters.length && result.headers['content-type']?.startsWith('text/html')) for (const filter of deps.filters) filter(result, ctx);
     return result;
   }
@@ -181,19 +191,19 @@ export function createHandler(deps: HandlerDeps): {
 /**
  * `--timeout` for scripts that wait too long: one sweeping timer for all
  * requests instead of a timer each (scripts stuck in a synchronous loop are
- * the watchdog's job).
+ * the watchdog's job: once it interrupts them, the sweep answers 503).
  */
-function createDeadlines(seconds: number): { race<T>(work: Promise<T>, onTimeout: () => Error): Promise<T> } {
-  if (!(seconds > 0)) return { race: (work) => work };
+function createDeadlines(seconds: number): { add(onTimeout: () => void): object | undefined; remove(entry: object | undefined): void } {
+  if (!(seconds > 0)) return { add: () => undefined, remove: () => {} };
   const ms = seconds * 1000;
-  const waiting = new Set<{ deadline: number; reject: (err: Error) => void; onTimeout: () => Error }>();
+  const waiting = new Map<object, { deadline: number; onTimeout: () => void }>();
   let sweeper: NodeJS.Timeout | undefined;
   const sweep = (): void => {
     const now = Date.now();
-    for (const w of waiting) {
+    for (const [key, w] of waiting) {
       if (w.deadline <= now) {
-        waiting.delete(w);
-        w.reject(w.onTimeout());
+        waiting.delete(key);
+        w.onTimeout();
       }
     }
     if (!waiting.size) {
@@ -202,23 +212,17 @@ function createDeadlines(seconds: number): { race<T>(work: Promise<T>, onTimeout
     }
   };
   return {
-    race(work, onTimeout) {
-      return new Promise((resolve, reject) => {
-        const entry = { deadline: Date.now() + ms, reject, onTimeout };
-        waiting.add(entry);
-        sweeper ??= setInterval(sweep, Math.min(250, Math.max(10, ms / 10)));
-        sweeper.unref?.();
-        work.then(
-          (v) => {
-            waiting.delete(entry);
-            resolve(v);
-          },
-          (e: unknown) => {
-            waiting.delete(entry);
-            reject(e);
-          },
-        );
-      });
+    add(onTimeout) {
+      const key = {};
+      waiting.set(key, { deadline: Date.now() + ms, onTimeout });
+      if (!sweeper) {
+        sweeper = setInterval(sweep, Math.min(250, Math.max(10, ms / 10)));
+        sweeper.unref();
+      }
+      return key;
+    },
+    remove(key) {
+      if (key) waiting.delete(key);
     },
   };
 }

@@ -1,8 +1,23 @@
-/** Live editing in development (SPEC §7): the file watcher and the browser's live reload. */
+/**
+ * Live editing in development (SPEC §7): the file watcher and the browser's live reload.
+ *
+ * On every change the watcher reports (synchronously, in its event handler):
+ *   1. the pages and modules that depend on the file are noted (before they are forgotten);
+ *   2. the compiled file and its dependents are forgotten (`registry.invalidate`):
+ *      the next request recompiles exactly those; other modules keep their state;
+ *   3. cached path resolutions and static contents are forgotten, and the
+ *      translation tables for a file under `_translations/`;
+ *   4. the browsers showing a page concerned reload (others may swap a stylesheet).
+ */
+import path from 'node:path';
 import type { ModuleRegistry } from './modules.js';
 import type { ServerPlugins } from './server.js';
 import type { Translations } from './translate.js';
 import type { Logger } from './log.js';
+import type { PageContext, ScopeExtensions } from './scope.js';
+import { isScriptFile } from './resolve.js';
+import { watchSite, type FileEvent, type SiteWatcher } from './watch.js';
+import { createReloadHub, type Change, type ReloadHub } from './reload.js';
 
 export interface LiveDeps {
   root: string;
@@ -14,8 +29,141 @@ export interface LiveDeps {
   log: Logger;
 }
 
-/** Starts watching ROOT and serving the live-reload endpoint. */
-export async function startLiveReload(deps: LiveDeps): Promise<{ close(): Promise<void> }> {
-  void deps; // filled in by the live-editing work (issue 5)
-  return { close: async () => {} };
+export interface LiveReload {
+  /** The event-stream side (for tests and diagnostics). */
+  hub: ReloadHub;
+  close(): Promise<void>;
+}
+
+/** A deleted file is announced to browsers after this delay, unless it reappears (delete-then-recreate saves). */
+const UNLINK_GRACE_MS = 100;
+/** How long the pages that depended on a file are remembered after it changed (its dependents are forgotten meanwhile). */
+const CARRY_MS = 1000;
+/** Files that change how every script compiles. */
+const CONFIG_FILES = new Set(['tsconfig.json', 'jsconfig.json', 'package.json']);
+/** Never served under ROOT whatever their place (see resolve.ts). */
+const NEVER_SERVED = new Set(['node_modules', 'tsconfig.json', 'package.json', 'package-lock.json']);
+
+function within(dir: string, file: string): boolean {
+  return file === dir || file.startsWith(dir + path.sep);
+}
+
+/** The URL path at which the site serves `file` as is, if it does (a stylesheet, an image …). */
+function staticUrl(root: string, file: string): string | undefined {
+  if (!within(root, file) || file === root || isScriptFile(file) || file.endsWith('.d.ts')) return undefined;
+  const segments = path.relative(root, file).split(path.sep);
+  if (segments.some((s) => s[0] === '.' || s[0] === '_' || NEVER_SERVED.has(s))) return undefined;
+  return '/' + segments.join('/');
+}
+
+/** Every request of a script gets `ctx.deps` as soon as it uses a scope name that may record a dependency. */
+function recordDeps(extensions: ScopeExtensions): void {
+  for (const name of Object.keys(extensions)) {
+    const make = extensions[name]!;
+    extensions[name] = (ctx: PageContext) => {
+      ctx.deps ??= new Set();
+      return make(ctx);
+    };
+  }
+}
+
+/** Starts watching ROOT and serving the live-reload endpoint. Never throws: without a watcher, the server runs without live reload. */
+export async function startLiveReload(deps: LiveDeps): Promise<LiveReload> {
+  const { root, registry, plugins, forget, translations, log } = deps;
+  const hub = createReloadHub(root);
+  const translationsDir = path.join(root, '_translations');
+  /** Recently changed files: who depended on them, and a deletion not yet announced. */
+  const carry = new Map<string, { affected: Set<string>; expire: NodeJS.Timeout; unlink?: NodeJS.Timeout }>();
+  const outside = new Set<string>();
+  let seenCompiles = -1;
+  let watcher: SiteWatcher | undefined;
+
+  function onEvent(event: FileEvent): void {
+    const { file, kind } = event;
+    if (kind === 'addDir' || kind === 'unlinkDir') {
+      forget(file);
+      if (within(translationsDir, file) || within(file, translationsDir)) translations.forget(file);
+      return;
+    }
+    const prev = carry.get(file);
+    const affected = registry.dependents(file);
+    affected.add(file);
+    if (prev) for (const f of prev.affected) affected.add(f);
+    const config = CONFIG_FILES.has(path.basename(file));
+    if (config) registry.invalidateAll();
+    else registry.invalidate(file);
+    forget(file);
+    if (within(translationsDir, file)) translations.forget(file);
+
+    if (prev) {
+      clearTimeout(prev.expire);
+      clearTimeout(prev.unlink);
+    }
+    const entry: { affected: Set<string>; expire: NodeJS.Timeout; unlink?: NodeJS.Timeout } = {
+      affected,
+      expire: setTimeout(() => {
+        if (carry.get(file) === entry && !entry.unlink) carry.delete(file);
+      }, CARRY_MS).unref(),
+    };
+    carry.set(file, entry);
+    if (event.quiet) return;
+
+    const change: Change = { file, kind, affected, url: staticUrl(root, file) };
+    if (config) change.all = true;
+    if (kind === 'unlink') {
+      entry.unlink = setTimeout(() => {
+        entry.unlink = undefined;
+        if (carry.get(file) === entry) carry.delete(file);
+        hub.publish(change);
+      }, UNLINK_GRACE_MS).unref();
+    } else {
+      hub.publish(change);
+    }
+  }
+
+  /** Modules imported from outside ROOT are watched too, once compiled. */
+  function watchOutside(): void {
+    if (!watcher || registry.compiles === seenCompiles) return;
+    seenCompiles = registry.compiles;
+    for (const f of registry.files()) {
+      if (!within(root, f) && !outside.has(f)) {
+        outside.add(f);
+        watcher.add(f);
+      }
+    }
+  }
+
+  try {
+    watcher = await watchSite(root, onEvent, log);
+  } catch (err) {
+    log.error(`karrigell-ts: live reload is off: cannot watch ${root} (${(err as Error)?.message ?? String(err)})`);
+    return { hub, close: async () => hub.close() };
+  }
+
+  recordDeps(plugins.extensions);
+  plugins.early.push((req, res, pathname) => {
+    watchOutside();
+    return hub.early(req, res, pathname);
+  });
+  plugins.filters.push((result, ctx) => {
+    try {
+      hub.filter(result, ctx);
+      watchOutside();
+    } catch (err) {
+      log.error(`karrigell-ts: live reload: ${String(err)}`);
+    }
+  });
+
+  return {
+    hub,
+    async close() {
+      hub.close();
+      for (const entry of carry.values()) {
+        clearTimeout(entry.expire);
+        clearTimeout(entry.unlink);
+      }
+      carry.clear();
+      await watcher?.close();
+    },
+  };
 }

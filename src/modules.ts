@@ -12,9 +12,9 @@ import { compileFile, CompileError, isNativeModule, makeFactory, type CompiledUn
 /** A page ready to run: `run(scope)` executes its top-level code for one request. */
 export interface LinkedPage {
   unit: CompiledUnit;
-  run: (scope: unknown) => Promise<Record<string, unknown>>;
+  run: (scope: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** `run` for a scope that also holds `names` (an Include's names). */
-  runWith(names: readonly string[]): (scope: unknown) => Promise<Record<string, unknown>>;
+  runWith(names: readonly string[]): LinkedPage["run"];
   /** Exported names other than `default`: the page is a service. */
   services: ReadonlySet<string>;
   /** User files this page depends on (itself included), for live reload. */
@@ -30,6 +30,14 @@ export interface ModuleRegistry {
   unitOf(file: string): CompiledUnit | undefined;
   /** Compiled pages and modules held (for tests and diagnostics). */
   readonly size: number;
+  /** The user files that import `file`, directly or not (pages and modules; `file` itself excluded). Live reload asks before it invalidates. */
+  dependents(file: string): Set<string>;
+  /** Forgets every compiled page and module (e.g. a tsconfig.json changed); returns the pages forgotten. */
+  invalidateAll(): string[];
+  /** Files compiled since the registry was created (for tests and diagnostics). */
+  readonly compiles: number;
+  /** The user files compiled or imported now (live reload watches those outside ROOT too). */
+  files(): string[];
 }
 
 function metaOf(file: string): ImportMetaLike {
@@ -43,6 +51,7 @@ export function createModuleRegistry(): ModuleRegistry {
   const units = new Map<string, CompiledUnit>();
   /** file → the user files that import it directly (pages and modules). */
   const importers = new Map<string, Set<string>>();
+  let compiles = 0;
 
   function addEdge(from: string, to: string): void {
     let set = importers.get(to);
@@ -77,20 +86,25 @@ export function createModuleRegistry(): ModuleRegistry {
     if (file.endsWith('.json')) {
       return { default: JSON.parse(await fs.promises.readFile(file, 'utf8')) as unknown };
     }
+    compiles++;
     const unit = await compileFile(file, 'module');
     units.set(file, unit);
     const files = new Set<string>();
-    const imports = await Promise.all(unit.imports.map((imp) => load(imp.source, [...chain, file], files)));
+    const loading = unit.imports.map((imp) => load(imp.source, [...chain, file], files));
+    // Edges are known before the imports settle: an edit made meanwhile, or a fix of a failing import, reaches this file.
     for (const dep of files) addEdge(file, dep);
+    const imports = await Promise.all(loading);
     return unit.factory(imports, metaOf(file))();
   }
 
   async function link(file: string): Promise<LinkedPage> {
+    compiles++;
     const unit = await compileFile(file, 'page');
     units.set(file, unit);
     const files = new Set<string>([file]);
-    const imports = await Promise.all(unit.imports.map((imp) => load(imp.source, [file], files)));
+    const loading = unit.imports.map((imp) => load(imp.source, [file], files));
     for (const dep of files) if (dep !== file) addEdge(file, dep);
+    const imports = await Promise.all(loading);
     const meta = metaOf(file);
     const run = unit.factory(imports, meta);
     const variants = new Map<string, LinkedPage['run']>();
@@ -136,12 +150,37 @@ export function createModuleRegistry(): ModuleRegistry {
     return dropped;
   }
 
+  function dependents(file: string): Set<string> {
+    const found = new Set<string>();
+    const stack = [file];
+    while (stack.length) {
+      const users = importers.get(stack.pop()!);
+      if (users) for (const u of users) if (u !== file && !found.has(u)) found.add(u), stack.push(u);
+    }
+    return found;
+  }
+
+  function invalidateAll(): string[] {
+    const dropped = [...pages.keys()];
+    modules.clear();
+    pages.clear();
+    units.clear();
+    importers.clear();
+    return dropped;
+  }
+
   return {
     loadPage,
     invalidate,
     unitOf: (file) => units.get(file),
     get size() {
       return units.size;
+    },
+    dependents,
+    invalidateAll,
+    files: () => [...new Set([...units.keys(), ...importers.keys()])],
+    get compiles() {
+      return compiles;
     },
   };
 }

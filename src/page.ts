@@ -19,6 +19,10 @@ const HTML = 'text/html; charset=utf-8';
 /** Joins the output buffer, waiting for unawaited Includes first. */
 async function collectOutput(ctx: PageContext): Promise<string> {
   while (ctx.pending.length) await Promise.all(ctx.pending.splice(0));
+  return joinOutput(ctx);
+}
+
+function joinOutput(ctx: PageContext): string {
   let body = '';
   for (const chunk of ctx.out) body += typeof chunk === 'string' ? chunk : chunk.text;
   return body;
@@ -40,7 +44,8 @@ export async function runPage(page: LinkedPage, ctx: PageContext): Promise<PageR
     ctx.args = ctx.args.slice(1);
   }
   try {
-    const exports = await page.run(createScope(ctx));
+    const ran = page.run(createScope(ctx));
+    const exports = ran instanceof Promise ? await ran : ran;
     if (service !== undefined) {
       const fn = exports[service];
       if (typeof fn !== 'function') throw new HttpError(404, `${ctx.scriptUrl}/${service} is not a function`);
@@ -53,7 +58,7 @@ export async function runPage(page: LinkedPage, ctx: PageContext): Promise<PageR
     if (err instanceof HttpError) return errorResult(ctx, err);
     if (!(err instanceof ScriptEnd)) throw err;
   }
-  return { status: ctx.status, headers: withType(ctx, HTML), body: await collectOutput(ctx) };
+  return { status: ctx.status, headers: withType(ctx, HTML), body: ctx.pending.length ? await collectOutput(ctx) : joinOutput(ctx) };
 }
 
 function withType(ctx: PageContext, type: string): Record<string, string> {
@@ -84,30 +89,32 @@ async function fromReturnValue(ctx: PageContext, value: unknown): Promise<PageRe
   return { status: ctx.status, headers: withType(ctx, 'application/json; charset=utf-8'), body: JSON.stringify(value) ?? 'null' };
 }
 
-/** Writes a result, with the cookies the script set. */
-export async function sendResult(res: ServerResponse, result: PageResult, cookies: string[], head: boolean): Promise<void> {
+/** Writes a result, with the cookies the script set (a promise only for a streamed web Response). */
+export function sendResult(res: ServerResponse, result: PageResult, cookies: string[], head: boolean): Promise<void> | undefined {
   if (cookies.length) res.setHeader('set-cookie', cookies);
   const body = result.body;
-  if (body instanceof Response) {
-    res.statusCode = body.status;
-    for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
-    body.headers.forEach((v, k) => {
-      if (k !== 'set-cookie') res.setHeader(k, v);
-    });
-    const extra = body.headers.getSetCookie();
-    if (extra.length) res.setHeader('set-cookie', [...cookies, ...extra]);
-    if (!body.body || head) {
-      res.end();
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      Readable.fromWeb(body.body as unknown as WebReadableStream).on('error', () => res.destroy()).pipe(res).on('finish', resolve).on('close', resolve);
-    });
-    return;
-  }
+  if (body instanceof Response) return sendResponse(res, body, result, cookies, head);
   res.statusCode = result.status;
   for (const k in result.headers) res.setHeader(k, result.headers[k]!);
   const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   res.setHeader('content-length', length);
   res.end(head ? undefined : body);
+  return undefined;
+}
+
+async function sendResponse(res: ServerResponse, body: Response, result: PageResult, cookies: string[], head: boolean): Promise<void> {
+  res.statusCode = body.status;
+  for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
+  body.headers.forEach((v, k) => {
+    if (k !== 'set-cookie') res.setHeader(k, v);
+  });
+  const extra = body.headers.getSetCookie();
+  if (extra.length) res.setHeader('set-cookie', [...cookies, ...extra]);
+  if (!body.body || head) {
+    res.end();
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    Readable.fromWeb(body.body as unknown as WebReadableStream).on('error', () => res.destroy()).pipe(res).on('finish', resolve).on('close', resolve);
+  });
 }

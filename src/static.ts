@@ -12,6 +12,8 @@ interface Cached {
   size: number;
   data: Buffer;
   headers: Record<string, string>;
+  /** The headers of a plain 200, ready for writeHead (name, value, name, value …). */
+  flat: string[];
 }
 
 /** Creates the static-file responder; its small in-memory cache is bounded. */
@@ -52,7 +54,9 @@ export function createStaticServer(): {
       return undefined;
     }
     if (data.length !== st.size) return undefined; // changed while reading: serve from disk this time
-    const entry = { mtimeMs: st.mtimeMs, size: st.size, data, headers: headersFor(file, st) };
+    const headers = headersFor(file, st);
+    const flat = [...Object.entries(headers).flat(), 'content-length', String(st.size)];
+    const entry = { mtimeMs: st.mtimeMs, size: st.size, data, headers, flat };
     while (cachedBytes + entry.size > CACHE_MAX_TOTAL && cache.size) forget(cache.keys().next().value!);
     cache.set(file, entry);
     cachedBytes += entry.size;
@@ -66,6 +70,13 @@ export function createStaticServer(): {
       return;
     }
     const entry = lookup(file, st);
+    const h = req.headers;
+    if (entry && h['if-none-match'] === undefined && h['if-modified-since'] === undefined && h.range === undefined) {
+      // The common case: a plain GET of a cached file.
+      res.writeHead(200, entry.flat);
+      res.end(req.method === 'HEAD' ? undefined : entry.data);
+      return;
+    }
     const headers = entry?.headers ?? headersFor(file, st);
     for (const k in headers) res.setHeader(k, headers[k]!);
     if (isFresh(req, headers)) {
