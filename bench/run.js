@@ -2,9 +2,10 @@
 // same workloads in one run. Prints requests/s and the ratio to the baseline;
 // quote the ratios: absolute figures drift on shared machines.
 // Load comes from wrk (apt-get install wrk): -t1 -c32, BENCH_SECONDS per round,
-// BENCH_ROUNDS interleaved rounds, median kept.
+// BENCH_ROUNDS interleaved rounds, median kept. BENCH_ONLY=word,word selects workloads.
 import { spawn, execFileSync } from 'node:child_process';
 import http from 'node:http';
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -13,6 +14,7 @@ const repo = path.resolve(here, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ONLY = process.env.BENCH_ONLY?.split(',');
+const selected = (name) => !ONLY || ONLY.some((o) => name.includes(o));
 
 try {
   execFileSync('wrk', ['--version'], { stdio: 'ignore' });
@@ -23,17 +25,18 @@ try {
   }
 }
 
-/** Starts a server process; resolves with { url, proc } once it prints its URL. */
-function start(name, cmd, args, env = {}) {
+/** Starts a server process; resolves with { name, url, proc } once it prints its URL. */
+function start(name, args, env = {}) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${out}`)), 30_000);
     proc.stdout.on('data', (d) => {
       out += d;
       const m = /http:\/\/[\d.]+:\d+/.exec(out);
       if (m) {
         clearTimeout(timer);
+        proc.stdout.removeAllListeners('data');
         proc.stdout.resume();
         resolve({ name, url: m[0], proc });
       }
@@ -43,52 +46,71 @@ function start(name, cmd, args, env = {}) {
 }
 
 function wrk(url, headers = []) {
-  const args = ['-t1', '-c32', `-d${SECONDS}s`, '--latency'];
+  const args = ['-t1', '-c32', `-d${SECONDS}s`];
   for (const h of headers) args.push('-H', h);
   const text = execFileSync('wrk', [...args, url], { encoding: 'utf8' });
-  const rps = Number(/Requests\/sec:\s*([\d.]+)/.exec(text)?.[1] ?? 0);
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1];
   if (errors) console.error(`  warning: ${errors} non-2xx responses from ${url}`);
-  return rps;
+  return Number(/Requests\/sec:\s*([\d.]+)/.exec(text)?.[1] ?? 0);
 }
 
 /** One GET on a fresh connection: { status, headers, body }. */
-function get(url) {
+function get(url, headers = {}, agent = false) {
   return new Promise((resolve, reject) => {
-    http.get(url, { agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
-    }).on('error', reject);
+    http
+      .get(url, { agent, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+      })
+      .on('error', reject);
   });
 }
 
 async function cookieOf(url) {
   const res = await get(url);
-  const set = (res.headers['set-cookie'] ?? []).join('\n');
-  const m = /sessionId=[^;]+/.exec(set) ?? /connect\.sid=[^;]+/.exec(set);
+  const m = /sessionId=[^;]+/.exec((res.headers['set-cookie'] ?? []).join('\n'));
   if (!m) throw new Error(`no session cookie from ${url}`);
   return m[0];
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** `count` GETs, `concurrency` at a time, on keep-alive connections. */
+async function load(url, count, concurrency, headers = {}) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      const res = await get(url, headers, agent);
+      if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  agent.destroy();
+}
 
-/** Each workload: a name and, per server, the path to load and whether it needs a session cookie first. */
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+
 const WORKLOADS = [
-  { name: 'hello-world script', path: '/hello' },
-  { name: '10 KB static file', path: '/static.bin' },
-  { name: 'session page, existing session', path: '/counter', cookie: true },
-  { name: 'new session every request', path: '/new-session' },
+  { name: 'hello-world script', path: '/hello', servers: ['node:http', 'karrigell-ts', 'express'] },
+  { name: '10 KB static file', path: '/static.bin', servers: ['node:http', 'karrigell-ts'] },
+  { name: 'session page, existing session', path: '/counter', cookie: true, servers: ['node:http', 'karrigell-ts', 'express'] },
+  { name: 'new session every request', path: '/new-session', servers: ['node:http', 'karrigell-ts', 'express'] },
 ];
 
-const servers = [];
+const all = {};
+const started = [];
+const rows = [];
 try {
-  servers.push(await start('node:http', process.execPath, ['bench/baseline.js', '0']));
-  servers.push(await start('karrigell-ts', process.execPath, ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production']));
-  const rows = [];
-  for (const w of WORKLOADS) {
-    if (ONLY && !ONLY.some((o) => w.name.includes(o))) continue;
+  all['node:http'] = await start('node:http', ['bench/baseline.js', '0']);
+  all['karrigell-ts'] = await start('karrigell-ts', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production']);
+  all['express'] = await start('express', ['bench/express.js', '0']);
+  started.push(...Object.values(all));
+
+  for (const w of WORKLOADS.filter((w) => selected(w.name))) {
+    const servers = w.servers.map((n) => all[n]);
     const results = Object.fromEntries(servers.map((s) => [s.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const s of servers) {
@@ -101,12 +123,43 @@ try {
     const base = median(results['node:http']);
     for (const s of servers) {
       const rps = median(results[s.name]);
-      rows.push({ workload: w.name, server: s.name, 'req/s': Math.round(rps), ratio: (rps / base).toFixed(2) });
+      const row = { workload: w.name, server: s.name, 'req/s': Math.round(rps), ratio: (rps / base).toFixed(2) };
+      rows.push(row);
+      console.log(`${row.workload.padEnd(34)} ${row.server.padEnd(14)} ${String(row['req/s']).padStart(7)} req/s  ratio ${row.ratio}`);
     }
-    console.log(rows.filter((r) => r.workload === w.name).map((r) => `${r.workload.padEnd(34)} ${r.server.padEnd(14)} ${String(r['req/s']).padStart(7)} req/s  ratio ${r.ratio}`).join('\n'));
   }
+
+  if (selected('lost increments')) {
+    // 32 concurrent requests of one visitor, 320 in all: how many increments survive?
+    console.log('\nlost increments (320 requests of one session, 32 at a time):');
+    for (const s of [all['node:http'], all['karrigell-ts'], all['express']]) {
+      const url = s.url + '/counter';
+      const cookie = await cookieOf(url); // visit 1
+      await load(url, 320, 32, { cookie });
+      const last = Number(/visit number (\d+)/.exec((await get(url, { cookie })).body)[1]);
+      const kept = last - 2; // minus the first and the last visit
+      console.log(`  ${s.name.padEnd(14)} kept ${kept} of 320 increments (${(((320 - kept) / 320) * 100).toFixed(0)}% lost)`);
+    }
+  }
+
+  if (selected('memory')) {
+    // A fresh server with the default bound (1000 sessions): RSS after 1 000 and after 100 000 new sessions.
+    const fresh = await start('karrigell-ts (fresh)', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production']);
+    started.push(fresh);
+    const url = fresh.url + '/new-session';
+    await load(url, 1000, 32);
+    const first = rssOf(fresh.proc.pid);
+    const t0 = Date.now();
+    await load(url, 99_000, 32);
+    const after = rssOf(fresh.proc.pid);
+    console.log(
+      `\nmemory: RSS after 1 000 session-creating requests ${first.toFixed(1)} MB, after 100 000 ${after.toFixed(1)} MB ` +
+        `(+${(after - first).toFixed(1)} MB; ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    );
+  }
+
   console.log('\nSummary (ratio to bare node:http, median of %d rounds of %ds):', ROUNDS, SECONDS);
   console.table(rows);
 } finally {
-  for (const s of servers) s.proc.kill('SIGKILL');
+  for (const s of started) s.proc.kill('SIGKILL');
 }

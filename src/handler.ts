@@ -144,7 +144,8 @@ export function createHandler(deps: HandlerDeps): {
     const page = await registry.loadPage(file);
     if (sessions.before) await sessions.before(ctx);
     const result = await runPage(page, ctx);
-    if (sessions.after) await sessions.after(ctx);
+    const saving = sessions.after?.(ctx);
+    if (saving) await saving;
     if (deps.filters.length && result.headers['content-type']?.startsWith('text/html')) for (const filter of deps.filters) filter(result, ctx);
     return result;
   }

@@ -99,10 +99,13 @@ const CLIENT = `(function (c) {
   connect();
 })`;
 
+/** The script without its indentation (a smaller page; lines are kept). */
+const COMPACT = CLIENT.replace(/^\s+/gm, '');
+
 /** The `<script>` element for a page: inline, its configuration safe inside HTML. */
 export function clientScript(config: ClientConfig): string {
   const json = JSON.stringify(config).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-  return `<script data-karrigell-live>${CLIENT}(${json});</script>`;
+  return `<script data-karrigell-live>${COMPACT}(${json});</script>`;
 }
 
 /** Inserts `script` before the last `</body>`, or at the end when there is none. */

@@ -25,6 +25,8 @@ export interface RunningServer {
   url: string;
   options: ServerOptions;
   registry: ModuleRegistry;
+  /** The session backend (its `size` with the memory store). */
+  sessions: SessionBackend & { readonly size?: number };
   /** Stops accepting, lets running requests finish (up to `graceMs`), then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -94,7 +96,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
     return closing;
   }
 
-  return { server, url: `http://${host}:${address.port}`, options: { ...options, root }, registry, close };
+  return { server, url: `http://${host}:${address.port}`, options: { ...options, root }, registry, sessions, close };
 }
 
 async function createSessionBackend(options: ServerOptions, log: Logger): Promise<SessionBackend> {

@@ -27,6 +27,8 @@ import { OptionError } from './options.js';
 const KEY_PREFIX = 'kts:sess:';
 const FIELD_PREFIX = 'k:';
 const META_FIELD = '@';
+/** The start fails if Redis has not answered within this time. */
+const STARTUP_TIMEOUT_MS = 5000;
 /** A command not answered within this time fails (the request gets 503). */
 const COMMAND_TIMEOUT_MS = 3000;
 /** At most one "answering 503" line per this many ms (the rest are counted). */
@@ -126,14 +128,23 @@ export async function createRedisSessions(url: string, ttlSeconds: number, log: 
     up = true;
   });
 
+  let startTimer: NodeJS.Timeout | undefined;
   try {
-    await client.connect();
+    // connectTimeout covers TCP only: a server that accepts but never answers must not hang the start either.
+    await Promise.race([
+      client.connect(),
+      new Promise<never>((_, reject) => {
+        startTimer = setTimeout(() => reject(new Error(`no answer within ${STARTUP_TIMEOUT_MS / 1000} s`)), STARTUP_TIMEOUT_MS);
+      }),
+    ]);
   } catch (err) {
     client.destroy();
     const cause = err instanceof ReconnectStrategyError ? err.originalError : err;
     // An error reply (WRONGPASS, NOAUTH …) means Redis answered but refused us.
     const answered = cause instanceof ErrorReply;
     throw new OptionError(`${answered ? 'cannot use' : 'cannot reach'} Redis at ${where} (${describe(cause)})${answered ? '' : ': start it, or use --session-store memory'}`);
+  } finally {
+    clearTimeout(startTimer);
   }
   started = true;
   up = true;

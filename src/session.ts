@@ -19,6 +19,8 @@ export type SessionObject = Record<string, unknown> & SessionMethods;
 export interface SessionHolder {
   current?: SessionObject;
   id?: string;
+  /** What the backend keeps about this request's session. */
+  state?: unknown;
 }
 
 /** A place where sessions are kept: memory (here) or Redis (session-redis.ts). */
@@ -33,9 +35,9 @@ export interface SessionBackend {
   shutdown?(): Promise<void> | void;
 }
 
-/** The `Set-Cookie` value of a session id (SPEC §5 flags). */
+/** The `Set-Cookie` value of a session id (SPEC §5 flags); ids are base64url, safe as they are. */
 export function sessionCookie(id: string, secure: boolean): string {
-  return cookie.serialize(SESSION_COOKIE, id, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 }
 
 /** A `Set-Cookie` that removes the session cookie. */
@@ -46,9 +48,15 @@ export function clearSessionCookie(secure: boolean): string {
 /** The session id sent by the client, if any. */
 export function requestSessionId(ctx: PageContext): string | undefined {
   const header = ctx.req.headers.cookie;
-  if (!header || !header.includes(SESSION_COOKIE)) return undefined;
-  const id = cookie.parse(header)[SESSION_COOKIE];
-  return id && /^[A-Za-z0-9_-]{16,128}$/.test(id) ? id : undefined;
+  if (!header) return undefined;
+  let at = header.indexOf(SESSION_COOKIE + '=');
+  // Only a whole cookie name counts (not e.g. `xsessionId=`).
+  while (at > 0 && header[at - 1] !== ' ' && header[at - 1] !== ';') at = header.indexOf(SESSION_COOKIE + '=', at + 1);
+  if (at < 0) return undefined;
+  const start = at + SESSION_COOKIE.length + 1;
+  const end = header.indexOf(';', start);
+  const id = header.slice(start, end < 0 ? undefined : end).trim();
+  return /^[A-Za-z0-9_-]{16,128}$/.test(id) ? id : undefined;
 }
 
 /**
@@ -66,48 +74,66 @@ export function sessionView(data: Record<string, unknown>, methods: SessionMetho
   }) as SessionObject;
 }
 
+/** A session of the memory store: its live data and where it stands. */
+interface MemoryRecord {
+  id: string;
+  data: SessionObject;
+  closed: boolean;
+}
+
 /**
  * The memory backend: the store holds the live objects themselves, so
  * concurrent requests of one visitor share one object and lose nothing.
+ * `close` and `regenerate` are defined once per session (not per request):
+ * they change the record, and each request that opened the session sends the
+ * cookie that follows from it after its script.
  */
 export function createMemorySessions(maxSessions: number, ttlSeconds: number): SessionBackend & { readonly size: number } {
-  const store = createMemoryStore<Record<string, unknown>>({ maxSessions, ttlSeconds });
+  const store = createMemoryStore<MemoryRecord>({ maxSessions, ttlSeconds });
 
-  function bind(ctx: PageContext, data: Record<string, unknown>): SessionObject {
-    const holder = ctx.session;
-    return sessionView(data, {
+  function newRecord(): MemoryRecord {
+    const data = Object.create(null) as SessionObject;
+    const record: MemoryRecord = { id: '', data, closed: false };
+    const methods: SessionMethods = {
       close() {
-        if (holder.id) store.delete(holder.id);
-        if (holder.current) {
-          holder.current = undefined;
-          holder.id = undefined;
-          ctx.cookies.push(clearSessionCookie(ctx.secure));
-        }
+        if (record.closed) return;
+        record.closed = true;
+        store.delete(record.id);
       },
       regenerate() {
-        const id = holder.id && store.rename(holder.id);
-        if (!id) return;
-        holder.id = id;
-        ctx.cookies.push(sessionCookie(id, ctx.secure));
+        if (record.closed) return;
+        record.id = store.rename(record.id) ?? record.id;
       },
-    });
+    };
+    for (const name of ['close', 'regenerate'] as const) {
+      Object.defineProperty(data, name, { value: methods[name], enumerable: false, writable: false, configurable: false });
+    }
+    record.id = store.create(record);
+    return record;
   }
 
   return {
     open(ctx) {
       const holder = ctx.session;
-      if (holder.current) return holder.current;
-      const sent = requestSessionId(ctx);
-      let data = sent ? store.get(sent) : undefined;
-      if (data) {
-        holder.id = sent;
-      } else {
-        data = Object.create(null) as Record<string, unknown>;
-        holder.id = store.create(data);
-        ctx.cookies.push(sessionCookie(holder.id, ctx.secure));
+      const current = holder.state as MemoryRecord | undefined;
+      if (current && !current.closed) return current.data;
+      const sent = current ? undefined : requestSessionId(ctx);
+      let record = sent ? store.get(sent) : undefined;
+      if (!record || record.closed) {
+        record = newRecord();
+        ctx.cookies.push(sessionCookie(record.id, ctx.secure));
       }
-      holder.current = bind(ctx, data);
-      return holder.current;
+      holder.state = record;
+      holder.id = record.id;
+      holder.current = record.data;
+      return record.data;
+    },
+    after(ctx) {
+      const holder = ctx.session;
+      const record = holder.state as MemoryRecord | undefined;
+      if (!record) return;
+      if (record.closed) ctx.cookies.push(clearSessionCookie(ctx.secure));
+      else if (record.id !== holder.id) ctx.cookies.push(sessionCookie(record.id, ctx.secure));
     },
     get size() {
       return store.size;

@@ -1,10 +1,108 @@
-/** Development: the requested page's type errors as a dismissible banner, computed off the request path. */
+/**
+ * Development: the requested page's type errors as a dismissible banner,
+ * computed off the request path.
+ *
+ * The filter is synchronous and cheap: it injects the diagnostics already
+ * known for the page (if any) and schedules a check of that file (debounced)
+ * in a worker thread that keeps a TypeScript LanguageService; the next load
+ * of the page shows the result. Nothing starts before the first request.
+ */
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { ResultFilter } from './handler.js';
 import type { Logger } from './log.js';
+import type { TypeDiagnostic } from './typecheck.js';
+
+/** Delay that gathers the requests of a burst into one check per file. */
+const DEBOUNCE_MS = 150;
 
 /** The banner's filter (added to HTML results) and its shutdown. */
 export function createTypeBanner(root: string, log: Logger): { filter: ResultFilter; close(): Promise<void> } {
-  void root;
-  void log;
-  return { filter: () => {}, close: async () => {} };
+  const known = new Map<string, TypeDiagnostic[]>();
+  const pending = new Set<string>();
+  let worker: Worker | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let disabled = false;
+
+  function start(): Worker {
+    const w = new Worker(new URL('./typecheck-worker.js', import.meta.url), { workerData: { root } });
+    w.unref();
+    w.on('message', (msg: { file?: string; diagnostics?: TypeDiagnostic[]; error?: string }) => {
+      if (msg.error !== undefined) return fail(msg.error);
+      if (msg.file) known.set(msg.file, msg.diagnostics ?? []);
+    });
+    w.on('error', (err) => fail(err.stack ?? err.message));
+    w.on('exit', () => {
+      if (worker === w) worker = undefined;
+    });
+    return w;
+  }
+
+  function fail(reason: string): void {
+    if (disabled) return;
+    disabled = true;
+    log.error(`karrigell-ts: the type-error banner is off (the type checker failed): ${reason}`);
+    void worker?.terminate();
+    worker = undefined;
+  }
+
+  function flush(): void {
+    timer = undefined;
+    if (disabled) return;
+    worker ??= start();
+    for (const file of pending) worker.postMessage({ file });
+    pending.clear();
+  }
+
+  const filter: ResultFilter = (result, ctx) => {
+    if (disabled || typeof result.body !== 'string') return;
+    const diagnostics = known.get(ctx.file);
+    if (diagnostics?.length) result.body = injectBanner(result.body, renderBanner(diagnostics, root));
+    pending.add(ctx.file);
+    if (!timer) {
+      timer = setTimeout(flush, DEBOUNCE_MS);
+      timer.unref();
+    }
+  };
+
+  return {
+    filter,
+    async close() {
+      disabled = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const w = worker;
+      worker = undefined;
+      if (w) await w.terminate();
+    },
+  };
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+
+/** The banner's HTML: `file:line:col message` for each error (file relative to ROOT), and a close button. */
+export function renderBanner(diagnostics: TypeDiagnostic[], root: string): string {
+  const items = diagnostics
+    .map((d) => {
+      const where = d.file ? `${path.relative(root, d.file).split(path.sep).join('/')}:${d.line}:${d.column}` : 'tsconfig';
+      return `<li style="margin:2px 0;white-space:pre-wrap"><b>${escape(where)}</b> ${escape(d.message)}${d.code ? ` <span style="opacity:.6">TS${d.code}</span>` : ''}</li>`;
+    })
+    .join('');
+  const count = `${diagnostics.length} type error${diagnostics.length > 1 ? 's' : ''}`;
+  return (
+    `<div id="kts-type-errors" role="alert" style="position:fixed;top:0;left:0;right:0;z-index:2147483647;max-height:40vh;overflow:auto;` +
+    `box-sizing:border-box;margin:0;padding:8px 44px 8px 14px;background:#fff5e6;color:#4a2500;border-bottom:2px solid #e8890c;` +
+    `box-shadow:0 2px 8px rgba(0,0,0,.18);font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;text-align:left">` +
+    `<button type="button" aria-label="Dismiss" title="Dismiss" onclick="this.parentNode.remove()" style="position:absolute;top:6px;right:10px;` +
+    `border:0;background:none;color:inherit;font:20px/1 sans-serif;cursor:pointer">×</button>` +
+    `<div style="font-weight:bold;margin-bottom:4px">${count} (karrigell-ts check; the page still runs)</div>` +
+    `<ul style="margin:0;padding-left:18px">${items}</ul></div>`
+  );
+}
+
+/** Puts the banner at the end of the body (it is fixed at the top of the window). */
+function injectBanner(body: string, banner: string): string {
+  const end = body.lastIndexOf('</body>');
+  return end >= 0 ? body.slice(0, end) + banner + body.slice(end) : body + banner;
 }

@@ -42,7 +42,7 @@ const IGNORED_DIRS = new Set(['node_modules', '.git']);
 /** Files up to this size are compared by content; bigger ones by size, mtime and inode. */
 const HASH_MAX = 2 * 1024 * 1024;
 /** A raw event on a recently reported file: look again this soon. */
-const QUICK_MS = 8;
+const QUICK_MS = 3;
 /** The last look at a reported file, after chokidar's own 50 ms throttle has ended. */
 const SETTLE_MS = 60;
 const READY_MAX_MS = 10_000;
