@@ -100,6 +100,12 @@ const WORKLOADS = [
   { name: 'new session every request', path: '/new-session', servers: ['node:http', 'karrigell-ts', 'express'] },
 ];
 
+/** Template workloads: karrigell-ts only, compared with its own hello-world script. */
+const TEMPLATES = [
+  { name: '.tsp page, 100-row table', path: '/table' },
+  { name: '.tsx page, 100-row table', path: '/table-jsx' },
+];
+
 const all = {};
 const started = [];
 const rows = [];
@@ -124,6 +130,26 @@ try {
     for (const s of servers) {
       const rps = median(results[s.name]);
       const row = { workload: w.name, server: s.name, 'req/s': Math.round(rps), ratio: (rps / base).toFixed(2) };
+      rows.push(row);
+      console.log(`${row.workload.padEnd(34)} ${row.server.padEnd(14)} ${String(row['req/s']).padStart(7)} req/s  ratio ${row.ratio}`);
+    }
+  }
+
+  if (TEMPLATES.some((t) => selected(t.name))) {
+    const k = all['karrigell-ts'];
+    const results = { hello: [] };
+    for (const t of TEMPLATES) results[t.path] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of [{ path: '/hello' }, ...TEMPLATES.filter((t) => selected(t.name))]) {
+        const res = await get(k.url + t.path);
+        if (res.status !== 200) throw new Error(`${t.path}: ${res.status} ${res.body.slice(0, 200)}`);
+        results[t.path === '/hello' ? 'hello' : t.path].push(wrk(k.url + t.path));
+      }
+    }
+    const hello = median(results.hello);
+    for (const t of TEMPLATES.filter((t) => selected(t.name))) {
+      const rps = median(results[t.path]);
+      const row = { workload: t.name, server: 'karrigell-ts', 'req/s': Math.round(rps), ratio: `${(rps / hello).toFixed(2)} of hello` };
       rows.push(row);
       console.log(`${row.workload.padEnd(34)} ${row.server.padEnd(14)} ${String(row['req/s']).padStart(7)} req/s  ratio ${row.ratio}`);
     }

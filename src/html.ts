@@ -29,17 +29,31 @@ export function isRaw(value: unknown): value is RawHtml {
   return typeof value === 'object' && value !== null && (value as { [RAW]?: unknown })[RAW] === true;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const ESCAPE_RE = /[&<>"']/g;
-const NEEDS_ESCAPE = /[&<>"']/;
-
 /** Escapes text for an HTML text node or a quoted attribute value. */
 export function escapeHtml(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE_RE, (c) => ESCAPES[c]!) : text;
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    let rep: string;
+    switch (text.charCodeAt(i)) {
+      case 38: rep = '&amp;'; break; // &
+      case 60: rep = '&lt;'; break; // <
+      case 62: rep = '&gt;'; break; // >
+      case 34: rep = '&quot;'; break; // "
+      case 39: rep = '&#39;'; break; // '
+      default: continue;
+    }
+    if (last !== i) out += text.slice(last, i);
+    out += rep;
+    last = i + 1;
+  }
+  return last === 0 ? text : last < text.length ? out + text.slice(last) : out;
 }
 
 /** Escapes any value for HTML; `raw()` values, null and undefined are special. */
 export function toHtml(value: unknown): string {
+  if (typeof value === 'string') return escapeHtml(value);
+  if (typeof value === 'number') return String(value);
   if (value == null || value === false) return '';
   if (isRaw(value)) return value.value;
   if (Array.isArray(value)) return value.map(toHtml).join('');

@@ -85,6 +85,13 @@ export async function startLiveReload(deps: LiveDeps): Promise<LiveReload> {
       if (within(translationsDir, file) || within(file, translationsDir)) translations.forget(file);
       return;
     }
+    if (event.quiet) {
+      // Written again since it was reported, same content now: only what was compiled meanwhile may be stale.
+      if (registry.unitOf(file) || registry.dependents(file).size) registry.invalidate(file);
+      forget(file);
+      if (within(translationsDir, file)) translations.forget(file);
+      return;
+    }
     const prev = carry.get(file);
     const affected = registry.dependents(file);
     affected.add(file);
@@ -106,7 +113,6 @@ export async function startLiveReload(deps: LiveDeps): Promise<LiveReload> {
       }, CARRY_MS).unref(),
     };
     carry.set(file, entry);
-    if (event.quiet) return;
 
     const change: Change = { file, kind, affected, url: staticUrl(root, file) };
     if (config) change.all = true;
@@ -114,10 +120,21 @@ export async function startLiveReload(deps: LiveDeps): Promise<LiveReload> {
       entry.unlink = setTimeout(() => {
         entry.unlink = undefined;
         if (carry.get(file) === entry) carry.delete(file);
-        hub.publish(change);
+        warm(hub.publish(change));
       }, UNLINK_GRACE_MS).unref();
     } else {
-      hub.publish(change);
+      warm(hub.publish(change));
+    }
+  }
+
+  /**
+   * Starts compiling the scripts that browsers are about to ask for again,
+   * while the reload travels to them (only those being viewed: an edit of a
+   * helper used by a hundred pages compiles the hundred lazily).
+   */
+  function warm(files: Set<string>): void {
+    for (const f of files) {
+      if (isScriptFile(f) && within(root, f)) registry.loadPage(f).catch(() => {});
     }
   }
 

@@ -50,15 +50,19 @@ export async function runPage(page: LinkedPage, ctx: PageContext): Promise<PageR
       const fn = exports[service];
       if (typeof fn !== 'function') throw new HttpError(404, `${ctx.scriptUrl}/${service} is not a function`);
       const value: unknown = await (fn as (fields: unknown) => unknown)(ctx.fields);
-      if (value !== undefined) return fromReturnValue(ctx, value);
+      if (value !== undefined) return await fromReturnValue(ctx, value);
     }
+    // Unawaited work (Includes, an async Authentication) may still stop the page: inside the try.
+    const body = ctx.pending.length ? await collectOutput(ctx) : joinOutput(ctx);
+    return { status: ctx.status, headers: withType(ctx, HTML), body };
   } catch (err) {
     if (!(err instanceof ScriptSignal)) throw err;
     if (err instanceof Redirection) return redirect(ctx, err.location, err.status);
     if (err instanceof HttpError) return errorResult(ctx, err);
     if (!(err instanceof ScriptEnd)) throw err;
   }
-  return { status: ctx.status, headers: withType(ctx, HTML), body: ctx.pending.length ? await collectOutput(ctx) : joinOutput(ctx) };
+  // SCRIPT_END: what was printed so far (and the Includes it started).
+  return { status: ctx.status, headers: withType(ctx, HTML), body: await collectOutput(ctx) };
 }
 
 function withType(ctx: PageContext, type: string): Record<string, string> {

@@ -61,8 +61,8 @@ export interface ReloadHub {
   early(req: IncomingMessage, res: ServerResponse, pathname: string): boolean;
   /** The `filters` hook: adds the client script to an HTML result. */
   filter(result: PageResult, ctx: PageContext): void;
-  /** Tells the pages concerned by a change. */
-  publish(change: Change): void;
+  /** Tells the pages concerned by a change; returns the files (pages and extras) of those told to reload. */
+  publish(change: Change): Set<string>;
   /** Open event streams (for tests and diagnostics). */
   readonly clients: number;
   /** Ends every stream. */
@@ -187,7 +187,8 @@ export function createReloadHub(root: string): ReloadHub {
     },
 
     publish(change) {
-      if (closed) return;
+      const reloading = new Set<string>();
+      if (closed) return reloading;
       const logged: LoggedChange = { ...change, seq: ++seq };
       changes.push(logged);
       if (changes.length > LOG_MAX) changes.splice(0, changes.length - LOG_MAX);
@@ -196,10 +197,13 @@ export function createReloadHub(root: string): ReloadHub {
         if (concerns(c, change)) {
           send(c, 'reload', seq, { file });
           end(c);
+          if (c.page) reloading.add(c.page);
+          for (const f of c.extras) reloading.add(f);
         } else if (change.url && change.kind !== 'unlink') {
           send(c, change.url.endsWith('.css') ? 'css' : 'asset', seq, { url: change.url });
         }
       }
+      return reloading;
     },
 
     get clients() {

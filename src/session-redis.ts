@@ -118,10 +118,15 @@ export async function createRedisSessions(url: string, ttlSeconds: number, log: 
   } catch (err) {
     throw new OptionError(`--session-store: ${JSON.stringify(where)} is not a valid Redis URL (${describe(err)})`);
   }
+  // Without an 'error' listener the client would crash the process: errors are logged once per outage instead.
+  let lastError: unknown;
   client.on('error', (err: unknown) => {
+    lastError = err;
+  });
+  client.on('reconnecting', () => {
     if (!started || !up) return;
     up = false;
-    log.error(`karrigell-ts: lost the connection to the session store at ${where} (${describe(err)}); requests that use a session get 503 until it is back`);
+    log.error(`karrigell-ts: lost the connection to the session store at ${where} (${describe(lastError)}); requests that use a session get 503 until it is back`);
   });
   client.on('ready', () => {
     if (started && !up) log.info(`karrigell-ts: session store at ${where} is reachable again`);
@@ -148,6 +153,8 @@ export async function createRedisSessions(url: string, ttlSeconds: number, log: 
   }
   started = true;
   up = true;
+  // The connection alone never keeps the process alive (e.g. when the server then fails to listen).
+  client.unref();
 
   const binary = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } };
   const states = new WeakMap<SessionHolder, RequestState>();
@@ -168,13 +175,34 @@ export async function createRedisSessions(url: string, ttlSeconds: number, log: 
     return new HttpError(503, 'The session store is unavailable: try again in a moment.', { 'retry-after': '2' });
   }
 
+  /**
+   * A command's reply, or a rejection after COMMAND_TIMEOUT_MS: node-redis's
+   * own timeout only covers commands not yet written, and a frozen Redis must
+   * not hold requests until --timeout.
+   */
+  function send<T>(args: (string | Buffer)[], options?: typeof binary): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer within ${COMMAND_TIMEOUT_MS / 1000} s`)), COMMAND_TIMEOUT_MS);
+      client.sendCommand(args, options).then(
+        (reply) => {
+          clearTimeout(timer);
+          resolve(reply as T);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+  }
+
   async function save(keys: string[], args: (string | Buffer)[]): Promise<void> {
     const tail = [String(keys.length), ...keys, ...args];
     try {
-      await client.sendCommand(['EVALSHA', SAVE_SHA, ...tail]);
+      await send(['EVALSHA', SAVE_SHA, ...tail]);
     } catch (err) {
       if (!describe(err).startsWith('NOSCRIPT')) throw err;
-      await client.sendCommand(['EVAL', SAVE_SCRIPT, ...tail]);
+      await send(['EVAL', SAVE_SCRIPT, ...tail]);
     }
   }
 
@@ -217,7 +245,7 @@ export async function createRedisSessions(url: string, ttlSeconds: number, log: 
       const state = stateOf(ctx.session);
       let reply: Buffer[];
       try {
-        reply = (await client.sendCommand(['HGETALL', KEY_PREFIX + id], binary)) as Buffer[];
+        reply = await send<Buffer[]>(['HGETALL', KEY_PREFIX + id], binary);
       } catch (err) {
         // Only a script that calls Session() fails (503): the others still work while Redis is down.
         state.failure = err;
@@ -274,7 +302,7 @@ export async function createRedisSessions(url: string, ttlSeconds: number, log: 
       if (!holder.current || !holder.id || !state.data) {
         if (!dead.length) return;
         try {
-          await client.sendCommand(['DEL', ...dead]);
+          await send(['DEL', ...dead]);
         } catch (err) {
           throw unavailable(err, 'closing a session');
         }
@@ -300,7 +328,7 @@ export async function createRedisSessions(url: string, ttlSeconds: number, log: 
       const key = KEY_PREFIX + holder.id;
       try {
         if (!set.length && !del.length && !dead.length) {
-          if (ttl !== '0') await client.sendCommand(['EXPIRE', key, ttl]);
+          if (ttl !== '0') await send(['EXPIRE', key, ttl]);
         } else {
           await save([key, ...dead], [ttl, state.fresh ? '0' : '1', String(set.length / 2), ...set, ...del]);
         }

@@ -50,6 +50,8 @@ export function candidateTags(languages: readonly string[]): string[] {
   return out;
 }
 
+const MISSING: Entry = Object.freeze({ stamp: null });
+
 /** Translations of the site in `root`. */
 export function createTranslations(root: string): Translations {
   const dir = path.join(path.resolve(root), TRANSLATIONS_DIR);
@@ -63,13 +65,20 @@ export function createTranslations(root: string): Translations {
     try {
       stat = fs.statSync(file, { throwIfNoEntry: false });
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return MISSING; // _translations is not a folder
       return { stamp: null, error: `${TRANSLATIONS_DIR}/${tag}.json: cannot be read (${(err as Error).message})` };
     }
-    const stamp = stat ? `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}` : null;
+    if (!stat) {
+      // Missing files are not cached: any tag a client sends would grow the cache.
+      cache.delete(file);
+      return MISSING;
+    }
+    const stamp = `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
     const cached = cache.get(file);
     if (cached && cached.stamp === stamp) return cached;
-    const entry = stat ? read(file, tag, stamp!, stat) : { stamp: null };
-    cache.set(file, entry);
+    const entry = read(file, tag, stamp, stat);
+    if (entry.stamp === null) cache.delete(file);
+    else cache.set(file, entry);
     return entry;
   }
 

@@ -17,7 +17,16 @@ import type { TypeDiagnostic } from './typecheck.js';
 const DEBOUNCE_MS = 150;
 
 /** The banner's filter (added to HTML results) and its shutdown. */
-export function createTypeBanner(root: string, log: Logger): { filter: ResultFilter; close(): Promise<void> } {
+export function createTypeBanner(
+  root: string,
+  log: Logger,
+): {
+  filter: ResultFilter;
+  /** Terminates the worker thread. */
+  close(): Promise<void>;
+  /** True while the checker's worker thread runs (for tests: nothing starts before the first request). */
+  running(): boolean;
+} {
   const known = new Map<string, TypeDiagnostic[]>();
   const pending = new Set<string>();
   let worker: Worker | undefined;
@@ -67,6 +76,7 @@ export function createTypeBanner(root: string, log: Logger): { filter: ResultFil
 
   return {
     filter,
+    running: () => worker !== undefined,
     async close() {
       disabled = true;
       if (timer) clearTimeout(timer);

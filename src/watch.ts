@@ -67,11 +67,12 @@ export function signature(file: string): string {
   }
   if (!st) return MISSING;
   if (st.isDirectory()) return 'dir';
-  if (st.size > HASH_MAX) return `s:${st.size}:${st.mtimeMs}:${st.ino}`;
+  // Never read a FIFO or a device (it could block); big files are compared by their metadata.
+  if (!st.isFile() || st.size > HASH_MAX) return `s:${st.mode}:${st.size}:${st.mtimeMs}:${st.ino}`;
   try {
     return 'h:' + createHash('sha1').update(fs.readFileSync(file)).digest('base64');
   } catch {
-    return fs.existsSync(file) ? `s:${st.size}:${st.mtimeMs}:${st.ino}` : MISSING;
+    return fs.existsSync(file) ? `s:${st.mode}:${st.size}:${st.mtimeMs}:${st.ino}` : MISSING;
   }
 }
 

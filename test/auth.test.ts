@@ -29,13 +29,16 @@ beforeAll(async () => {
       '// the author forgot await: the response must still be a 401\n' +
       'void Authentication(async () => { await new Promise((r) => setTimeout(r, 30)); return AUTH_USER === "ann"; });\n' +
       'print("NOAWAIT-SECRET");\n',
+    'guard-noawait-slow.ts':
+      '// no await, and the script goes on waiting after the test has failed\n' +
+      'void Authentication(async () => false);\nawait new Promise((r) => setTimeout(r, 60));\nprint("SLOW-SECRET");\n',
     'guard-thenable.ts': 'await Authentication(() => ({ then(ok: (v: boolean) => void) { ok(QUERY.ok === "1"); } }) as unknown as Promise<boolean>);\nprint("THENABLE-OK");\n',
     'guard-truthy.ts': 'Authentication((() => AUTH_PASSWORD) as unknown as () => boolean);\nprint("TRUTHY-SECRET");\n',
     'guard-throws.ts': 'Authentication(() => { throw new Error("user database is down"); });\nprint("NEVER");\n',
     'guard-async-throws.ts': 'await Authentication(async () => { throw new Error("async database is down"); });\nprint("NEVER");\n',
     'realm.ts': 'Authentication(() => false, String(QUERY.realm), String(QUERY.msg ?? "Authentication required"));\nprint("NEVER");\n',
     'defaults.ts': 'Authentication(() => false);\nprint("NEVER");\n',
-    'open.ts': 'print("open page");\n',
+    'open.ts': 'RESPONSE.headers["content-type"] = "text/plain";\nprint("open page");\n',
   });
   const running = await createServer({ root, port: 0, host: '127.0.0.1', quiet: true }, {
     access() {},
@@ -217,7 +220,7 @@ describe('Authentication()', () => {
   });
 
   it('await Authentication(async test): 401 when it resolves false', async () => {
-    for (const headers of [{}, { authorization: basic('ann:nope') }]) {
+    for (const headers of [{}, { authorization: basic('ann:nope') }] as Record<string, string>[]) {
       const res = await rawRequest(url, '/guard-async', { headers });
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Basic realm="Async realm", charset="UTF-8"');
@@ -246,6 +249,9 @@ describe('Authentication()', () => {
     const ok = await rawRequest(url, '/guard-noawait', { headers: { authorization: basic('ann:x') } });
     expect(ok.status).toBe(200);
     expect(ok.text).toContain('NOAWAIT-SECRET');
+    const slow = await rawRequest(url, '/guard-noawait-slow');
+    expect(slow.status).toBe(401);
+    expect(slow.text).not.toContain('SLOW-SECRET');
     await sleep(50);
     expect(unhandled).toEqual([]);
   });

@@ -125,7 +125,11 @@ describe('malformed translation files', () => {
     expect((await rawRequest(url, '/plain', { headers: { 'accept-language': 'xx' } })).status).toBe(200);
     expect((await t('fr')).hello).toBe('Bonjour');
     // A language ranked after one that has the text is not even read.
-    expect((await t('fr, xx;q=0.5')).hello).toBe('Bonjour');
+    const one = await rawRequest(url, '/one?text=Hello', { headers: { 'accept-language': 'fr, xx;q=0.5' } });
+    expect(one.status).toBe(200);
+    expect(JSON.parse(one.text)).toBe('Bonjour');
+    // …but a text fr.json lacks goes on to xx.json, and fails there.
+    expect((await rawRequest(url, '/one?text=Nope', { headers: { 'accept-language': 'fr, xx;q=0.5' } })).status).toBe(500);
   });
 
   it('a file that is not an object of strings is a 500 naming the file and the key', async () => {

@@ -1,0 +1,91 @@
+// npm run bench:live: how long from saving a file to the browser showing the
+// new content, with live reload, in Chromium (playwright-core). Each edit
+// alternates between the page and a module it imports; the browser reports
+// when the new content is in the page and a frame is about to be painted.
+// Prints every edit, the median and the p95 (goal: median < 50 ms, p95 < 100 ms).
+//   LIVE_EDITS (20), LIVE_PAUSE_MS between edits (250), CHROMIUM_PATH (/usr/bin/chromium)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { createServer } = await import(path.join(here, '..', 'dist', 'index.js'));
+const EDITS = Number(process.env.LIVE_EDITS ?? 20);
+const PAUSE = Number(process.env.LIVE_PAUSE_MS ?? 250);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+if (!fs.existsSync(CHROMIUM)) {
+  console.error(`npm run bench:live needs Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  process.exit(1);
+}
+
+const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-bench-live-'));
+const root = path.join(parent, 'www');
+fs.mkdirSync(path.join(root, '_lib'), { recursive: true });
+const page = (n) => `import { footer } from "./_lib/footer.ts";
+const items = ["alpha", "beta", "gamma", "delta"];
+print(html\`<!doctype html><html><head><title>bench</title><link rel="stylesheet" href="/style.css"></head><body>
+<h1 id="v">${n}</h1>
+<ul>\${items.map((i) => html\`<li>\${i}</li>\`)}</ul>
+\${raw(footer())}
+</body></html>\`);
+`;
+const footer = (n) => `export function footer(): string {
+  return '<footer id="f">${n}</footer>';
+}
+`;
+fs.writeFileSync(path.join(root, 'page.ts'), page('p0'));
+fs.writeFileSync(path.join(root, '_lib', 'footer.ts'), footer('f0'));
+fs.writeFileSync(path.join(root, 'style.css'), 'body { font-family: sans-serif }\n');
+
+const server = await createServer({ root, port: 0, host: '127.0.0.1', quiet: true });
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+
+let waiting;
+try {
+  const tab = await browser.newPage();
+  await tab.exposeFunction('__benchShown', (text) => {
+    const now = performance.now();
+    if (waiting && text === waiting.want) waiting.resolve(now);
+  });
+  await tab.addInitScript(() => {
+    document.addEventListener('DOMContentLoaded', () => {
+      const text = document.getElementById('v')?.textContent + '/' + document.getElementById('f')?.textContent;
+      requestAnimationFrame(() => window.__benchShown(text));
+    });
+  });
+  await tab.goto(server.url + '/page');
+  await new Promise((r) => setTimeout(r, 500));
+
+  const times = [];
+  let p = 'p0';
+  let f = 'f0';
+  for (let i = 1; i <= EDITS; i++) {
+    let file, text;
+    if (i % 2) [file, text] = [path.join(root, 'page.ts'), page((p = `p${i}`))];
+    else [file, text] = [path.join(root, '_lib', 'footer.ts'), footer((f = `f${i}`))];
+    const shown = new Promise((resolve, reject) => {
+      waiting = { want: `${p}/${f}`, resolve };
+      setTimeout(() => reject(new Error(`edit ${i} not shown after 10 s`)), 10_000).unref();
+    });
+    const t0 = performance.now();
+    fs.writeFileSync(file, text);
+    const t1 = await shown;
+    times.push(t1 - t0);
+    console.log(`edit ${String(i).padStart(2)} (${i % 2 ? 'page  ' : 'module'}): ${(t1 - t0).toFixed(1)} ms`);
+    await new Promise((r) => setTimeout(r, PAUSE));
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const pick = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  console.log(`\nlive reload, file write → new content shown in Chromium, ${EDITS} edits:`);
+  console.log(`  median ${pick(0.5).toFixed(1)} ms   p95 ${pick(0.95).toFixed(1)} ms   min ${sorted[0].toFixed(1)} ms   max ${sorted[sorted.length - 1].toFixed(1)} ms`);
+  console.log(`  goal: median < 50 ms, p95 < 100 ms → ${pick(0.5) < 50 && pick(0.95) < 100 ? 'met' : 'NOT met'}`);
+} finally {
+  await browser.close();
+  await server.close(500);
+  fs.rmSync(parent, { recursive: true, force: true });
+}
