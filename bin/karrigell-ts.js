@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 import { main } from '../dist/cli.js';
 
+/** Ends a command that has finished, even if a stray handle would keep the process alive. */
+function finish(status) {
+  process.exitCode = status;
+  setTimeout(() => process.exit(status), 200).unref();
+}
+
 main(process.argv.slice(2)).then(
   (status) => {
-    if (status !== undefined) process.exitCode = status;
+    if (status !== undefined) finish(status);
   },
   (err) => {
     process.stderr.write(`karrigell-ts: ${err && err.message ? err.message : err}\n`);
-    process.exitCode = 1;
+    finish(1);
   },
 );

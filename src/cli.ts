@@ -13,7 +13,7 @@ const HELP = `karrigell-ts — drop a TypeScript script in a folder, open its UR
 Usage:
   karrigell-ts serve [ROOT=www] [options]   serve the site in ROOT
   karrigell-ts init [DIR=www]               create a ready site (never overwrites a file)
-  karrigell-ts check [ROOT=www]             type-check every script in ROOT
+  karrigell-ts check [ROOT=www] [--watch]   type-check every script in ROOT
   karrigell-ts --help | --version
 
 Options of serve:

@@ -34,12 +34,13 @@ export async function runInit(dir = 'www'): Promise<number> {
     files.set('tsconfig.json', siteTsconfig(target));
     for (const [rel, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
       const file = path.join(target, rel);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
       try {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
         fs.writeFileSync(file, content, { flag: 'wx' }); // never overwrites
         created.push(rel);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        // Already there (or a file stands where its folder would be): left as it is.
+        if (!['EEXIST', 'ENOTDIR', 'EISDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
         skipped.push(rel);
       }
     }
@@ -70,22 +71,12 @@ function listFiles(dir: string, prefix = ''): string[] {
 }
 
 /**
- * Where the package is, seen from the site: through a `node_modules/karrigell-ts`
- * of the site or one of its parents when it leads to this package (stable across
- * versions), else the package's real path. Relative to `site`, `/` separators.
+ * Where the package is, seen from the site: the real path of the package
+ * (`../node_modules/karrigell-ts` when it is installed in the project),
+ * relative to `site`, with `/` separators.
  */
 export function packagePathFrom(site: string): string {
-  const real = safeRealpath(PACKAGE_DIR);
-  let pkg = real;
-  for (let dir = safeRealpath(site); ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'node_modules', 'karrigell-ts');
-    if (fs.existsSync(candidate) && safeRealpath(candidate) === real) {
-      pkg = candidate;
-      break;
-    }
-    if (path.dirname(dir) === dir) break;
-  }
-  let rel = path.relative(safeRealpath(site), pkg).split(path.sep).join('/');
+  let rel = path.relative(safeRealpath(site), safeRealpath(PACKAGE_DIR)).split(path.sep).join('/');
   if (!rel) rel = '.';
   return rel.startsWith('.') ? rel : `./${rel}`;
 }

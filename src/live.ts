@@ -85,13 +85,6 @@ export async function startLiveReload(deps: LiveDeps): Promise<LiveReload> {
       if (within(translationsDir, file) || within(file, translationsDir)) translations.forget(file);
       return;
     }
-    if (event.quiet) {
-      // Written again since it was reported, same content now: only what was compiled meanwhile may be stale.
-      if (registry.unitOf(file) || registry.dependents(file).size) registry.invalidate(file);
-      forget(file);
-      if (within(translationsDir, file)) translations.forget(file);
-      return;
-    }
     const prev = carry.get(file);
     const affected = registry.dependents(file);
     affected.add(file);

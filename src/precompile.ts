@@ -45,5 +45,5 @@ export async function precompile(root: string, registry: ModuleRegistry): Promis
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
-  return [...new Set(failures)];
+  return [...new Set(failures)].sort();
 }

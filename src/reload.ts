@@ -47,12 +47,26 @@ interface Client {
 }
 
 /** Changes remembered for pages that connect late (hidden tabs, slow loads). */
-const LOG_MAX = 512;
+const LOG_MAX = 256;
 /** Most extra files a page lists; beyond that, any change reloads it. */
 const EXTRAS_MAX = 200;
 const HEARTBEAT_MS = 20_000;
 /** How often open streams check that their server still listens (close() does not end streaming responses). */
 const CLOSE_POLL_MS = 100;
+/** `Sec-Fetch-Dest` of requests that show a document. */
+const NAVIGATION_DESTS = new Set(['document', 'iframe', 'frame', 'embed', 'object']);
+
+/**
+ * True for a browser loading a page (a navigation, a frame): only those get
+ * the script. A fragment fetched by a page's script (fetch, XMLHttpRequest,
+ * htmx), curl or an API client gets exactly what production would send.
+ * Browsers say `Sec-Fetch-Dest`; older ones ask for `text/html` when they navigate.
+ */
+function showsPage(req: IncomingMessage): boolean {
+  const dest = req.headers['sec-fetch-dest'];
+  if (dest !== undefined) return NAVIGATION_DESTS.has(dest);
+  return (req.headers.accept ?? '').includes('text/html');
+}
 /** Files whose creation or deletion may fix a page that failed (a missing import, a misplaced module). */
 const SOURCE_RE = /\.(?:[cm]?[jt]sx?|tsp|json)$/;
 
@@ -179,10 +193,12 @@ export function createReloadHub(root: string): ReloadHub {
 
     filter(result, ctx) {
       if (typeof result.body !== 'string') return;
+      if (!showsPage(ctx.req)) return;
       const deps = [...(ctx.deps ?? [])].filter((f) => f !== ctx.file).map(rel);
       const config: ClientConfig = { e: EVENTS_PATH, b: boot, s: startedAt.get(ctx.req) ?? seq, p: rel(ctx.file), d: deps.length > EXTRAS_MAX ? [] : deps };
       if (deps.length > EXTRAS_MAX) config.a = 1;
-      if (result.status >= 500) config.x = 1;
+      // An error page (or a not-found page, should one be given the script) also comes back when a source file appears or goes.
+      if (result.status >= 500 || result.status === 404) config.x = 1;
       result.body = injectScript(result.body, clientScript(config));
     },
 

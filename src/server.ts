@@ -52,30 +52,37 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   }
   const plugins: ServerPlugins = { extensions: {}, early: [], filters: [], onClose: [] };
   const sessions = await createSessionBackend(options, log);
+  plugins.onClose.push(() => sessions.shutdown?.());
   plugins.onClose.push(watchProcessFaults(root, registry, log));
   const watchdog: Watchdog | undefined = options.timeout > 0 ? startWatchdog(options.timeout) : undefined;
-  plugins.extensions.Session = (ctx) => () => sessions.open(ctx);
-  plugins.onClose.push(() => sessions.shutdown?.());
-  const translations = createTranslations(root);
-  Object.assign(plugins.extensions, authExtensions(), {
-    _: (ctx: PageContext) => translations.extension(ctx),
-    Include: createInclude(registry, root),
-  });
-  const { handle, forget } = createHandler({ options, root, registry, log, ...plugins, sessions, track: watchdog });
-  if (!options.production) {
-    const live = await startLiveReload({ root, registry, plugins, forget, translations, log });
-    plugins.onClose.push(() => live.close());
-    const banner = createTypeBanner(root, log);
-    plugins.filters.push(banner.filter);
-    plugins.onClose.push(() => banner.close());
+  plugins.onClose.push(() => watchdog?.stop());
+  const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 30_000, requestTimeout: 300_000 });
+  try {
+    plugins.extensions.Session = (ctx) => () => sessions.open(ctx);
+    const translations = createTranslations(root);
+    Object.assign(plugins.extensions, authExtensions(), {
+      _: (ctx: PageContext) => translations.extension(ctx),
+      Include: createInclude(registry, root),
+    });
+    const { handle, forget } = createHandler({ options, root, registry, log, ...plugins, sessions, track: watchdog });
+    if (!options.production) {
+      const live = await startLiveReload({ root, registry, plugins, forget, translations, log });
+      plugins.onClose.push(() => live.close());
+      const banner = createTypeBanner(root, log);
+      plugins.filters.push(banner.filter);
+      plugins.onClose.push(() => banner.close());
+    }
+    server.on('request', handle);
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    });
+    await listen(server, options.port, options.host);
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start (watcher, watchdog, store …).
+    for (const fn of plugins.onClose.reverse()) await Promise.resolve(fn()).catch(() => {});
+    throw err;
   }
-
-  const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 30_000, requestTimeout: 300_000 }, handle);
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-    socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-  });
-  await listen(server, options.port, options.host);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -90,8 +97,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
       await done;
       clearInterval(idle);
       clearTimeout(timer);
-      for (const fn of plugins.onClose) await fn();
-      await watchdog?.stop();
+      for (const fn of plugins.onClose.reverse()) await fn();
     })();
     return closing;
   }

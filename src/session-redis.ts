@@ -102,7 +102,8 @@ export async function createRedisSessions(url: string, ttlSeconds: number, log: 
       RESP: 2,
       // Fail fast while disconnected: never queue a request's commands until Redis is back.
       disableOfflineQueue: true,
-      commandOptions: { timeout: COMMAND_TIMEOUT_MS },
+      // No per-command AbortSignal (it costs more than the command): `send` bounds each command itself.
+      commandOptions: { timeout: 0 },
       socket: {
         connectTimeout: 2000,
         // At start: a few quick tries, then give up (OptionError). Later: retry forever, at most every second.

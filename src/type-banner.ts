@@ -31,18 +31,28 @@ export function createTypeBanner(
   const pending = new Set<string>();
   let worker: Worker | undefined;
   let timer: NodeJS.Timeout | undefined;
+  /** A batch is being checked: the next one waits for its end. */
+  let busy = false;
   let disabled = false;
 
   function start(): Worker {
     const w = new Worker(new URL('./typecheck-worker.js', import.meta.url), { workerData: { root } });
     w.unref();
-    w.on('message', (msg: { file?: string; diagnostics?: TypeDiagnostic[]; error?: string }) => {
+    w.on('message', (msg: { file?: string; diagnostics?: TypeDiagnostic[]; error?: string; done?: boolean; ms?: number }) => {
       if (msg.error !== undefined) return fail(msg.error);
       if (msg.file) known.set(msg.file, msg.diagnostics ?? []);
+      if (msg.done) {
+        busy = false;
+        // Files asked for meanwhile: after a pause as long as the check (the worker never takes more than half a core).
+        if (pending.size) arm(Math.max(DEBOUNCE_MS, msg.ms ?? 0));
+      }
     });
     w.on('error', (err) => fail(err.stack ?? err.message));
     w.on('exit', () => {
-      if (worker === w) worker = undefined;
+      if (worker === w) {
+        worker = undefined;
+        busy = false;
+      }
     });
     return w;
   }
@@ -55,11 +65,19 @@ export function createTypeBanner(
     worker = undefined;
   }
 
+  function arm(ms: number): void {
+    if (timer || disabled) return;
+    timer = setTimeout(flush, ms);
+    timer.unref();
+  }
+
+  /** Sends the files asked for since the last batch, one batch at a time. */
   function flush(): void {
     timer = undefined;
-    if (disabled) return;
+    if (disabled || busy || !pending.size) return;
     worker ??= start();
-    for (const file of pending) worker.postMessage({ file });
+    busy = true;
+    worker.postMessage({ files: [...pending] });
     pending.clear();
   }
 
@@ -68,10 +86,7 @@ export function createTypeBanner(
     const diagnostics = known.get(ctx.file);
     if (diagnostics?.length) result.body = injectBanner(result.body, renderBanner(diagnostics, root));
     pending.add(ctx.file);
-    if (!timer) {
-      timer = setTimeout(flush, DEBOUNCE_MS);
-      timer.unref();
-    }
+    if (!busy) arm(DEBOUNCE_MS);
   };
 
   return {

@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import type ts from 'typescript';
 import { tspToTs } from './tsp.js';
 import { printTopLevelJsx } from './tsx-statements.js';
+import { SCOPE_NAMES as SCOPE_NAME_LIST } from './compile.js';
 
 /** The karrigell-ts package folder (the one holding `types/` and `dist/`). */
 export const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,12 +65,8 @@ export const DEFAULT_COMPILER_OPTIONS = {
   skipLibCheck: true,
 } as const;
 
-/** Names the server puts in a page's scope (kept in step with compile.ts's SCOPE_NAMES). */
-const SCOPE_NAMES = new Set([
-  'QUERY', 'REQUEST', 'HEADERS', 'COOKIE', 'SET_COOKIE', 'RESPONSE', 'THIS', 'REQUEST_HANDLER',
-  'ACCEPTED_LANGUAGES', 'print', 'html', 'raw', 'Include', 'Session', 'Authentication', 'AUTH_USER',
-  'AUTH_PASSWORD', '_', 'HTTP_REDIRECTION', 'HTTP_ERROR', 'SCRIPT_END', '__kts_out', '__kts_esc',
-]);
+/** Names the server puts in a page's scope: never shortcuts, never Include names. */
+const SCOPE_NAMES: ReadonlySet<string> = new Set(SCOPE_NAME_LIST);
 
 /** A `_name` shortcut: `_` then at least one character, not `__…` (SPEC §4, compile.ts). */
 export function isShortcutName(name: string): boolean {

@@ -2,14 +2,21 @@
  * The file watcher of live editing (SPEC §7): chokidar over ROOT, made exact
  * for the ways editors save.
  *
- * chokidar reports a `change` at most once per 50 ms per file (a leading-edge
- * throttle with no trailing event) and may look at a file between the
- * truncation and the write of an in-place save. So every file reported is
- * kept under watch for a short while with the signature (a hash of its
- * content) it had when reported: a raw file-system event on it, or a last
- * look 60 ms after the latest report, compares the signature again and
- * reports the file once more if it differs. The last save of a burst is
- * therefore always reported after it was written, whatever chokidar dropped.
+ * chokidar alone is not enough for that:
+ *   - it reports a `change` at most once per 50 ms per file (a leading-edge
+ *     throttle, no trailing event): the last saves of a burst are dropped;
+ *   - it may look at a file between the truncation and the write of an
+ *     in-place save;
+ *   - after some rename-over saves it loses track of the file for good.
+ * So the raw file-system events (every one, unthrottled, also those of the
+ * folder) are listened to as well, and what is reported is decided by the
+ * file's signature (a hash of its content), remembered for every file
+ * reported: a raw event on a file makes us look at it again a few ms later
+ * and report it if its signature moved (or if it was written again since it
+ * was reported: something may have read it half-written); a last look 60 ms
+ * after a report catches what no event announced. The last save of a burst
+ * is therefore always reported after it was written, and a file is reported
+ * once per distinct content, whichever of chokidar or us sees it first.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,12 +30,6 @@ export interface FileEvent {
   kind: WatchKind;
   /** Absolute path. */
   file: string;
-  /**
-   * Nothing visible changed since the last report, but the file was written
-   * meanwhile (it may have held other content for a moment): forget what was
-   * compiled from it, no need to tell browsers.
-   */
-  quiet?: boolean;
 }
 
 export interface SiteWatcher {
@@ -41,23 +42,29 @@ export interface SiteWatcher {
 const IGNORED_DIRS = new Set(['node_modules', '.git']);
 /** Files up to this size are compared by content; bigger ones by size, mtime and inode. */
 const HASH_MAX = 2 * 1024 * 1024;
-/** A raw event on a recently reported file: look again this soon. */
+/** A raw event on a file reported before: look at it this soon. */
 const QUICK_MS = 3;
+/** A raw event on a file never reported: give chokidar this long to report it (as an `add` or a `change`) first. */
+const PROBE_MS = 20;
+/** A file never reported is reported by a probe only if written this recently (not for a chmod, an atime …). */
+const PROBE_FRESH_MS = 2000;
 /** The last look at a reported file, after chokidar's own 50 ms throttle has ended. */
 const SETTLE_MS = 60;
+/** Signatures remembered (the files changed during the session; the oldest are forgotten first). */
+const KNOWN_MAX = 20_000;
 const READY_MAX_MS = 10_000;
 
-interface Recent {
-  sig: string;
-  /** A raw event arrived after the last report. */
-  touched: boolean;
+const MISSING = '-';
+const DIR = 'dir';
+
+/** A file being looked at: pending looks, and whether raw events came since it was last reported. */
+interface Active {
   quick?: NodeJS.Timeout;
   settle?: NodeJS.Timeout;
+  touched: boolean;
 }
 
-const MISSING = '-';
-
-/** What a file holds now: `-` when it does not exist. Never throws. */
+/** What a file holds now: `-` when it does not exist. Never throws, never blocks on a FIFO. */
 export function signature(file: string): string {
   let st: fs.Stats | undefined;
   try {
@@ -66,13 +73,13 @@ export function signature(file: string): string {
     return MISSING;
   }
   if (!st) return MISSING;
-  if (st.isDirectory()) return 'dir';
-  // Never read a FIFO or a device (it could block); big files are compared by their metadata.
-  if (!st.isFile() || st.size > HASH_MAX) return `s:${st.mode}:${st.size}:${st.mtimeMs}:${st.ino}`;
+  if (st.isDirectory()) return DIR;
+  const meta = `s:${st.mode}:${st.size}:${st.mtimeMs}:${st.ino}`;
+  if (!st.isFile() || st.size > HASH_MAX) return meta;
   try {
     return 'h:' + createHash('sha1').update(fs.readFileSync(file)).digest('base64');
   } catch {
-    return fs.existsSync(file) ? `s:${st.mode}:${st.size}:${st.mtimeMs}:${st.ino}` : MISSING;
+    return fs.existsSync(file) ? meta : MISSING;
   }
 }
 
@@ -82,7 +89,9 @@ export function signature(file: string): string {
  * `onEvent` errors are caught and logged: the watcher never throws.
  */
 export async function watchSite(root: string, onEvent: (event: FileEvent) => void, log: Logger): Promise<SiteWatcher> {
-  const recent = new Map<string, Recent>();
+  /** Last reported signature of each file reported. */
+  const known = new Map<string, string>();
+  const active = new Map<string, Active>();
   let closed = false;
 
   const ignored = (p: string): boolean => {
@@ -94,10 +103,11 @@ export async function watchSite(root: string, onEvent: (event: FileEvent) => voi
 
   const watcher: FSWatcher = watch(root, {
     ignoreInitial: true,
-    // We do our own handling of delete-then-recreate; chokidar's would delay every deletion by 100 ms.
+    // We handle delete-then-recreate ourselves; chokidar's `atomic` would delay every deletion by 100 ms.
     atomic: false,
     ignored,
-    persistent: true,
+    // The watcher never keeps the process alive by itself (the HTTP server does; a server that failed to listen must let the process exit).
+    persistent: false,
   });
 
   function deliver(event: FileEvent): void {
@@ -108,59 +118,67 @@ export async function watchSite(root: string, onEvent: (event: FileEvent) => voi
     }
   }
 
-  /** Reports `file` as it is now; `kind` is chokidar's word for it, corrected by what is on disk. */
-  function report(file: string, kind: 'add' | 'change' | 'unlink'): void {
-    const sig = signature(file);
-    let r = recent.get(file);
-    if (r && r.sig === sig) {
-      // Already reported in this state (chokidar catching up with what a look of ours saw).
-      settleLater(file, r);
-      return;
-    }
-    const was = r?.sig;
+  function entry(file: string): Active {
+    let a = active.get(file);
+    if (!a) active.set(file, (a = { touched: false }));
+    return a;
+  }
+
+  function remember(file: string, sig: string): void {
+    known.delete(file);
+    known.set(file, sig);
+    if (known.size > KNOWN_MAX) known.delete(known.keys().next().value!);
+  }
+
+  /** Reports `file` if what it holds differs from what was last reported (or `again`). `kind` is a hint, corrected by what is on disk. */
+  function report(file: string, kind: 'add' | 'change' | 'unlink', sig = signature(file), again = false): void {
+    const prev = known.get(file);
+    const a = entry(file);
+    settleLater(file, a);
+    if ((sig === prev && !again) || sig === DIR) return;
     if (sig === MISSING) kind = 'unlink';
-    else if (kind === 'unlink' || was === MISSING) kind = 'add';
-    if (sig === 'dir') return;
-    if (!r) recent.set(file, (r = { sig, touched: false }));
-    r.sig = sig;
-    r.touched = false;
+    else if (prev === MISSING || kind === 'unlink') kind = 'add';
+    remember(file, sig);
+    a.touched = false;
     deliver({ kind, file });
-    settleLater(file, r);
   }
 
-  function settleLater(file: string, r: Recent): void {
-    clearTimeout(r.settle);
-    r.settle = setTimeout(() => look(file, true), SETTLE_MS).unref();
+  function settleLater(file: string, a: Active): void {
+    clearTimeout(a.settle);
+    a.settle = setTimeout(() => look(file, 'settle'), SETTLE_MS).unref();
   }
 
-  /** Compares `file` with what was last reported; `last` ends its watch if nothing moved. */
-  function look(file: string, last: boolean): void {
-    if (closed) return;
-    const r = recent.get(file);
-    if (!r) return;
-    if (last) r.settle = undefined;
-    else r.quick = undefined;
+  /** A raw event named `file`: look at it soon (sooner if it was reported before: we know what it held). */
+  function touched(file: string): void {
+    const a = entry(file);
+    a.touched = true;
+    a.quick ??= setTimeout(() => look(file, 'quick'), known.has(file) ? QUICK_MS : PROBE_MS).unref();
+  }
+
+  function look(file: string, which: 'quick' | 'settle'): void {
+    const a = active.get(file);
+    if (closed || !a) return;
+    a[which] = undefined;
     try {
       const sig = signature(file);
-      if (sig !== r.sig) {
-        report(file, r.sig === MISSING ? 'add' : 'change');
+      const prev = known.get(file);
+      if (sig !== prev && sig !== DIR && (prev !== undefined || freshFile(file))) {
+        // Seen by us before chokidar (or instead of it: make sure it watches the file again).
+        report(file, prev === undefined || prev === MISSING ? 'add' : 'change', sig);
+        if (sig !== MISSING) watcher.add(file);
         return;
       }
-      if (r.touched) {
-        r.touched = false;
-        deliver({ kind: sig === MISSING ? 'unlink' : 'change', file, quiet: true });
+      if (a.touched && prev !== undefined && sig === prev && sig !== DIR) {
+        // Written again since it was reported, the same content in the end: what was compiled
+        // meanwhile may have read it half-written (truncated, then written).
+        report(file, 'change', sig, true);
+        return;
       }
-      if (last && !r.quick) recent.delete(file);
+      a.touched = false;
+      if (!a.quick && !a.settle) active.delete(file);
     } catch (err) {
       log.error(`karrigell-ts: live reload: checking ${file} failed: ${String(err)}`);
     }
-  }
-
-  function touched(file: string): void {
-    const r = recent.get(file);
-    if (!r) return;
-    r.touched = true;
-    r.quick ??= setTimeout(() => look(file, false), QUICK_MS).unref();
   }
 
   const guard =
@@ -182,12 +200,14 @@ export async function watchSite(root: string, onEvent: (event: FileEvent) => voi
   watcher.on(
     'raw',
     guard((_event: string, name: string, details: unknown) => {
-      if (!recent.size) return;
       const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
       if (!watched) return;
-      // fs.watch names the entry inside a watched folder, or the watched file itself.
-      touched(path.resolve(watched));
-      if (name) touched(path.resolve(watched, name));
+      // fs.watch names the watched file itself, or an entry of the watched folder.
+      if (!name || path.basename(watched) === name) touched(path.resolve(watched));
+      else {
+        const file = path.resolve(watched, name);
+        if (!ignored(file)) touched(file);
+      }
     }),
   );
   watcher.on('error', (err: unknown) => {
@@ -212,12 +232,19 @@ export async function watchSite(root: string, onEvent: (event: FileEvent) => voi
     },
     async close() {
       closed = true;
-      for (const r of recent.values()) {
-        clearTimeout(r.quick);
-        clearTimeout(r.settle);
+      for (const a of active.values()) {
+        clearTimeout(a.quick);
+        clearTimeout(a.settle);
       }
-      recent.clear();
+      active.clear();
+      known.clear();
       await watcher.close();
     },
   };
+}
+
+/** A regular file written lately: a raw event on a file never reported is a change only then. */
+function freshFile(file: string): boolean {
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  return !!st && st.isFile() && Date.now() - st.mtimeMs < PROBE_FRESH_MS;
 }

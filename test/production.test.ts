@@ -22,8 +22,9 @@ afterAll(async () => {
   for (const s of servers) await s.close();
 });
 
+// Production mode unless a test says otherwise: bodies are compared exactly (no live-reload script).
 async function serve(root: string, options: Record<string, unknown> = {}) {
-  const s = await createServer({ root, port: 0, host: '127.0.0.1', quiet: true, ...options }, log);
+  const s = await createServer({ root, port: 0, host: '127.0.0.1', quiet: true, production: true, ...options }, log);
   servers.push(s);
   return s;
 }

@@ -1,3 +1,4 @@
+// www/calc.ts
 // A service: every exported function answers /calc/NAME with the request's fields.
 import { layout } from './_lib/layout.ts';
 

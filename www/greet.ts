@@ -1,3 +1,4 @@
+// www/greet.ts
 import { layout } from './_lib/layout.ts';
 
 // `_name` is Karrigell's shortcut for QUERY.name (undefined when absent).

@@ -1,3 +1,4 @@
+// www/session/read.ts
 // Called without a query string: the names come from the session.
 const so = Session();
 print(html`<!doctype html><link rel="stylesheet" href="/style.css"><main><h1>Read back</h1>`);

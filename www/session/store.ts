@@ -1,3 +1,4 @@
+// www/session/store.ts
 // Receives the form and keeps the names in the session.
 const so = Session();
 so.name = _name;
