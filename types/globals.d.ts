@@ -1,9 +1,18 @@
+/// <reference types="node" />
 /**
  * The names karrigell-ts puts in the scope of every page script (SPEC §4).
- * A site's tsconfig.json lists this file (`"types": ["karrigell-ts/globals"]`
- * or a path to it) so that editors complete and check them.
+ * A site's tsconfig.json lists this file (`npx karrigell-ts init` writes one
+ * with its path, e.g. `"files": ["../node_modules/karrigell-ts/types/globals.d.ts"]`)
+ * so that editors complete and check them; `npx karrigell-ts check` always
+ * includes it.
+ *
+ * Karrigell's `_name` shortcuts (QUERY.name) cannot be declared here, one
+ * name each: `karrigell-ts check` declares those a script uses as
+ * `FieldValue`. To have them known by the editor too, declare them in the
+ * script: `declare const _name: FieldValue;` (it compiles to nothing).
  */
 import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:http';
+import type { RawHtml as PackageRawHtml } from 'karrigell-ts';
 
 declare global {
   /** An uploaded file, as found in QUERY. */
@@ -14,18 +23,26 @@ declare global {
     data: Buffer;
   }
 
-  /** HTML that `html```, JSX and `<%= %>` insert without escaping (made by `raw()`). */
-  interface RawHtml {
-    readonly value: string;
-    toString(): string;
-  }
+  /** HTML that `html```, JSX and `<%= %>` insert without escaping (made by `raw()`); the type `karrigell-ts` exports. */
+  interface RawHtml extends PackageRawHtml {}
 
-  /** A form value: a string, a list (`name[]`), an upload; JSON bodies keep their JSON types. */
+  /**
+   * A field of QUERY as forms send it: a string, a list of strings (`name[]`),
+   * an uploaded file (or several, `name[]`), or undefined when absent.
+   *
+   * The members of a JSON body keep their JSON types at run time (numbers,
+   * booleans, objects …), which this type does not list, so that form pages
+   * stay easy to write. A page that receives JSON should check what it gets
+   * (`typeof QUERY.count === 'number'`) or say what it expects
+   * (`QUERY.items as unknown as Item[]`).
+   */
   type FieldValue = string | string[] | UploadedFile | UploadedFile[] | undefined;
 
   /**
-   * The session data. Declare what you keep to type it:
+   * The session data. Declare what you keep to type it, in any script or
+   * `.d.ts` file of the site:
    * `declare global { interface SessionData { name?: string } }`.
+   * Keys not declared are `any`.
    */
   interface SessionData {
     [key: string]: any;

@@ -1,0 +1,132 @@
+/**
+ * The development type banner (issue 7): type errors of the requested page are
+ * computed in a worker thread after the response, and shown on the next load.
+ */
+import { describe, it, expect, afterAll } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROJECT, sleep, startServer, tempSite, type Running } from './helpers.js';
+
+interface Banner {
+  filter(result: { status: number; headers: Record<string, string>; body: unknown }, ctx: { file: string }): void;
+  close(): Promise<void>;
+  running(): boolean;
+}
+const { createTypeBanner } = (await import(path.join(PROJECT, 'dist', 'type-banner.js'))) as {
+  createTypeBanner(root: string, log: { access(): void; info(m: string): void; error(m: string): void }): Banner;
+};
+
+const BANNER = 'id="kts-type-errors"';
+
+const root = tempSite({
+  'bad.ts': '// A type error: the page still runs.\nconst later: Promise<number> = 1;\nprint(`<!doctype html><html><body><p>bad ${later}</p></body></html>`);\n',
+  'good.ts': 'const n: number = 2;\nprint(`<!doctype html><p>good ${n}</p>`);\n',
+  'page.tsp': '<!doctype html>\n<p><%= QUERY.q %></p>\n<p>one <% const k: number = "x"; %><%= k %> <%= QUERY.n.length %></p>\n',
+  'later.ts': 'print("<p>fixed later</p>");\n',
+});
+
+const servers: Running[] = [];
+afterAll(async () => {
+  for (const s of servers) await s.close();
+});
+
+async function get(url: string): Promise<{ status: number; text: string; ms: number }> {
+  const t0 = performance.now();
+  const res = await fetch(url);
+  const text = await res.text();
+  return { status: res.status, text, ms: performance.now() - t0 };
+}
+
+/** Loads `url` until `done(body)` (bounded); resolves to the last body. */
+async function poll(url: string, done: (body: string) => boolean, ms = 40_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  let body = '';
+  while (Date.now() < deadline) {
+    body = (await get(url)).text;
+    if (done(body)) return body;
+    await sleep(150);
+  }
+  return body;
+}
+
+describe('type banner', () => {
+  it('shows the page type errors after a background check; the first response is not delayed', async () => {
+    const server = await startServer(root);
+    servers.push(server);
+    const started = Date.now();
+    const first = await get(server.url + '/bad');
+    expect(first.status).toBe(200);
+    expect(first.text).toContain('<p>bad 1</p>'); // esbuild compiles without checking: the page runs
+    expect(first.text).not.toContain(BANNER);
+    const good = await get(server.url + '/good');
+    expect(good.text).not.toContain(BANNER);
+    const body = await poll(server.url + '/bad', (b) => b.includes(BANNER));
+    const tillBanner = Date.now() - started;
+    expect(body).toContain(BANNER);
+    // The first response came long before the check (TypeScript alone takes about a second to load).
+    expect(first.ms).toBeLessThan(tillBanner);
+    expect(first.ms).toBeLessThan(1500);
+    // file:line:col message, HTML-escaped, a close button, fixed at the top, before </body>.
+    expect(body).toContain('bad.ts:2:7</b> Type &#39;number&#39; is not assignable to type &#39;Promise&lt;number&gt;&#39;.');
+    expect(body).toMatch(/<button[^>]*onclick="this\.parentNode\.remove\(\)"/);
+    expect(body).toMatch(/position:fixed;top:0/);
+    expect(body.indexOf(BANNER)).toBeLessThan(body.lastIndexOf('</body>'));
+    expect(body).toContain('<p>bad 1</p>');
+    // The clean page was checked before (same queue): no banner.
+    expect((await get(server.url + '/good')).text).not.toContain(BANNER);
+  });
+
+  it('maps the errors of a .tsp page to its lines and columns', async () => {
+    const server = servers[0]!;
+    const body = await poll(server.url + '/page?n=abc', (b) => b.includes(BANNER));
+    expect(body).toContain('<p>one x 3</p>');
+    expect(body).toContain('page.tsp:3:17</b> Type &#39;string&#39; is not assignable to type &#39;number&#39;.');
+    expect(body).toContain('page.tsp:3:49</b> &#39;QUERY.n&#39; is possibly &#39;undefined&#39;.');
+  });
+
+  it('follows edits: a fixed page loses its banner, a broken one gets it', async () => {
+    const server = servers[0]!;
+    const file = path.join(root, 'later.ts');
+    expect((await get(server.url + '/later')).text).not.toContain(BANNER);
+    await sleep(50);
+    fs.writeFileSync(file, 'const x: string = 42;\nprint(`<p>${x}</p>`);\n');
+    const broken = await poll(server.url + '/later', (b) => b.includes(BANNER));
+    expect(broken).toContain('later.ts:1:7</b> Type &#39;number&#39; is not assignable to type &#39;string&#39;.');
+    fs.writeFileSync(file, 'const x: string = "42";\nprint(`<p>${x}</p>`);\n');
+    const fixed = await poll(server.url + '/later', (b) => b.includes('<p>42</p>') && !b.includes(BANNER));
+    expect(fixed).not.toContain(BANNER);
+  });
+
+  it('starts nothing before the first request, checks off the request path, and close() stops the worker', async () => {
+    const logged: string[] = [];
+    const banner = createTypeBanner(root, { access() {}, info() {}, error: (m) => logged.push(m) });
+    await sleep(300);
+    expect(banner.running()).toBe(false);
+    const ctx = { file: path.join(root, 'bad.ts') };
+    const result = { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<p>x</p>' };
+    const t0 = performance.now();
+    banner.filter(result, ctx);
+    expect(performance.now() - t0).toBeLessThan(20); // synchronous and cheap
+    expect(result.body).toBe('<p>x</p>'); // nothing known yet
+    let shown = '';
+    const deadline = Date.now() + 40_000;
+    while (Date.now() < deadline) {
+      const r = { ...result, body: '<p>x</p>' };
+      banner.filter(r, ctx);
+      if (r.body.includes(BANNER)) {
+        shown = r.body;
+        break;
+      }
+      await sleep(150);
+    }
+    expect(shown).toContain('bad.ts:2:7');
+    expect(banner.running()).toBe(true);
+    // Binary and non-string bodies are left alone.
+    const binary = { ...result, body: new Uint8Array([1, 2]) };
+    banner.filter(binary, ctx);
+    expect(binary.body).toBeInstanceOf(Uint8Array);
+    await banner.close();
+    expect(banner.running()).toBe(false);
+    expect(logged).toEqual([]);
+  });
+});
