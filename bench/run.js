@@ -5,6 +5,7 @@
 // BENCH_ROUNDS interleaved rounds, median kept. BENCH_ONLY=word,word selects workloads.
 import { spawn, execFileSync } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -182,6 +183,54 @@ try {
       `\nmemory: RSS after 1 000 session-creating requests ${first.toFixed(1)} MB, after 100 000 ${after.toFixed(1)} MB ` +
         `(+${(after - first).toFixed(1)} MB; ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
     );
+  }
+
+  if (selected('workers')) {
+    // The session page (existing session) on --workers 2 with the Redis store, against the
+    // single-process memory store: the cost of sessions shared across processes.
+    let hasRedis = true;
+    try {
+      execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    } catch {
+      hasRedis = false;
+      console.error('workers + Redis: skipped (needs redis-server: apt-get install -y redis-server)');
+    }
+    if (hasRedis) {
+      const redisPort = await new Promise((resolve) => {
+        const s = http.createServer().listen(0, '127.0.0.1', () => {
+          const { port } = s.address();
+          s.close(() => resolve(port));
+        });
+      });
+      const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      started.push({ proc: redis });
+      for (let i = 0; i < 100; i++) {
+        const up = await new Promise((resolve) => {
+          const c = net.connect(redisPort, '127.0.0.1', () => c.end(() => resolve(true))).on('error', () => resolve(false));
+        });
+        if (up) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const clustered = await start('karrigell-ts --workers 2 (redis)', [
+        'bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production',
+        '--workers', '2', '--session-store', `redis://127.0.0.1:${redisPort}`,
+      ]);
+      started.unshift(clustered); // stopped before Redis
+      const single = all['karrigell-ts'];
+      const results = { memory: [], redis: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [key, s] of [['memory', single], ['redis', clustered]]) {
+          const url = s.url + '/counter';
+          await get(url); // warm up
+          results[key].push(wrk(url, [`Cookie: ${await cookieOf(url)}`]));
+        }
+      }
+      const memory = median(results.memory);
+      const shared = median(results.redis);
+      const row = { workload: 'session page, 2 workers + Redis', server: 'karrigell-ts', 'req/s': Math.round(shared), ratio: `${(shared / memory).toFixed(2)} of 1 process + memory` };
+      rows.push(row);
+      console.log(`${row.workload.padEnd(34)} ${row.server.padEnd(14)} ${String(row['req/s']).padStart(7)} req/s  ratio ${row.ratio} (${Math.round(memory)} req/s)`);
+    }
   }
 
   console.log('\nSummary (ratio to bare node:http, median of %d rounds of %ds):', ROUNDS, SECONDS);

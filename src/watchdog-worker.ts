@@ -11,12 +11,14 @@ import { Session } from 'node:inspector';
 
 const { buffer, timeoutMs } = workerData as { buffer: SharedArrayBuffer; timeoutMs: number };
 const state = new Float64Array(buffer); // [0] heartbeat ms, [1] scripts in flight
-const session = new Session();
-session.connectToMainThread();
 
+// The session is connected only for the stop: a connected session would make the
+// process wait for it at exit ("Waiting for the debugger to disconnect...").
 setInterval(() => {
   if (state[1]! > 0 && Date.now() - state[0]! > timeoutMs) {
     state[0] = Date.now(); // one stop per stall
-    session.post('Runtime.terminateExecution');
+    const session = new Session();
+    session.connectToMainThread();
+    session.post('Runtime.terminateExecution', () => session.disconnect());
   }
 }, Math.min(100, Math.max(10, timeoutMs / 10)));

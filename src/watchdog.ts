@@ -15,6 +15,7 @@ export function startWatchdog(timeoutSeconds: number): Watchdog {
   const timeoutMs = timeoutSeconds * 1000;
   const worker = new Worker(new URL('./watchdog-worker.js', import.meta.url), { workerData: { buffer, timeoutMs } });
   worker.unref();
+
   worker.on('error', (err) => process.stderr.write(`karrigell-ts: the timeout watchdog failed: ${err.message}\n`));
   const beat = setInterval(() => (state[0] = Date.now()), Math.min(250, Math.max(5, timeoutMs / 8)));
   beat.unref();
