@@ -138,8 +138,16 @@ function readMultipart(req: IncomingMessage, fields: Fields, limit: number): Pro
       if (total > limit) fail(tooLarge(limit));
     };
     req.on('data', count);
-    parser.on('field', (name, value) => addField(fields, name, value));
+    // A part without a name has nowhere to go: it is skipped.
+    parser.on('field', (name, value) => {
+      if (name) addField(fields, name, value);
+    });
     parser.on('file', (name, stream, info) => {
+      stream.on('error', (err: Error) => fail(new HttpError(400, `Malformed multipart body: ${err.message}`)));
+      if (!name) {
+        stream.resume();
+        return;
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       stream.on('data', (c: Buffer) => {

@@ -122,19 +122,22 @@ export function createHandler(deps: HandlerDeps): {
       return true;
     };
     deps.track?.start();
+    let timedOut = false;
     const deadline = deadlines.add(() => {
       if (!end()) return;
+      timedOut = true;
       log.error(`Script ${relative(root, target.file)} stopped after ${options.timeout} s (--timeout) while serving ${url}`);
       fail(req, res, url, new HttpError(503, `The script took longer than ${options.timeout} s and was stopped`), ctx);
     });
     try {
       const result = await runInContext(ctx, target.file);
-      if (end() && !res.headersSent && !res.destroyed) {
-        const sending = sendResult(res, result, ctx.cookies, req.method === 'HEAD');
-        if (sending) await sending;
-      }
+      if (!end() || res.headersSent || res.destroyed) return;
+      const sending = sendResult(res, result, ctx.cookies, req.method === 'HEAD');
+      if (sending) await sending;
     } catch (err) {
-      if (end() && !res.headersSent && !res.destroyed) fail(req, res, url, err, ctx);
+      // A script error, or what it asked for could not be written (e.g. an invalid header).
+      end();
+      if (!timedOut && !res.headersSent && !res.destroyed) fail(req, res, url, err, ctx);
     }
   }
 
@@ -155,6 +158,10 @@ export function createHandler(deps: HandlerDeps): {
       res.destroy();
       return;
     }
+    // Nothing the failed response had prepared goes out (a Location, a bad header …).
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    // A body we did not read to its end: the connection cannot be reused.
+    if (!req.complete) res.setHeader('connection', 'close');
     if (err instanceof HttpError) {
       plain(res, err.status, err.message, err.headers, ctx?.cookies);
       return;

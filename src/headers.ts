@@ -1,9 +1,20 @@
 /** RESPONSE.headers: a plain-looking object whose header names are case-insensitive. */
 
-/** Throws when a header name or value could split the response (CR/LF/NUL) or is not a token. */
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+
+/** Throws, at the script's own line, for a header Node would refuse (CR/LF/NUL, control or non-Latin-1 characters, a bad name). */
 export function checkHeader(name: string, value: string): void {
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new TypeError(`RESPONSE.headers: invalid header name ${JSON.stringify(name)}`);
+  try {
+    validateHeaderName(name);
+  } catch {
+    throw new TypeError(`RESPONSE.headers: invalid header name ${JSON.stringify(name)}`);
+  }
   if (/[\r\n\0]/.test(value)) throw new TypeError(`RESPONSE.headers[${JSON.stringify(name)}]: the value contains CR, LF or NUL`);
+  try {
+    validateHeaderValue(name, value);
+  } catch {
+    throw new TypeError(`RESPONSE.headers[${JSON.stringify(name)}]: the value contains a character not allowed in a header: ${JSON.stringify(value)}`);
+  }
 }
 
 /** Creates the header bag: values stored under lower-case names. */

@@ -101,7 +101,11 @@ const BASE: PropertyDescriptorMap & ThisType<Scope> = {
     get(this: Scope) {
       const ctx = this.c;
       return (name: string, value: string, options: cookie.SerializeOptions = {}) => {
-        ctx.cookies.push(cookie.serialize(name, String(value), { path: '/', ...options }));
+        try {
+          ctx.cookies.push(cookie.serialize(name, String(value), { path: '/', ...options }));
+        } catch (err) {
+          throw new TypeError(`SET_COOKIE(${JSON.stringify(String(name)).slice(0, 80)}, …): ${(err as Error).message}`);
+        }
       };
     },
     enumerable: true,

@@ -56,7 +56,8 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   plugins.onClose.push(watchProcessFaults(root, registry, log));
   const watchdog: Watchdog | undefined = options.timeout > 0 ? startWatchdog(options.timeout) : undefined;
   plugins.onClose.push(() => watchdog?.stop());
-  const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 30_000, requestTimeout: 300_000 });
+  // Slow or stalled clients: headers within 10 s, the whole request within 60 s (checked every second).
+  const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000 });
   try {
     plugins.extensions.Session = (ctx) => () => sessions.open(ctx);
     const translations = createTranslations(root);

@@ -59,7 +59,8 @@ export const HTTP_REDIRECTION = callableSignal<[url: string, status?: number]>((
   if (!REDIRECT_STATUSES.has(status)) throw new TypeError(`HTTP_REDIRECTION: ${status} is not a redirection status (use 301, 302, 303, 307 or 308)`);
   const location = String(url);
   if (/[\r\n\0]/.test(location)) throw new TypeError('HTTP_REDIRECTION: the URL contains a control character (CR, LF or NUL)');
-  return new Redirection(location, status);
+  // Other characters a header cannot carry (spaces, controls, non-ASCII) are percent-encoded.
+  return new Redirection(location.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c)), status);
 }, 'HTTP_REDIRECTION');
 
 /** HTTP_ERROR(status, message?). */

@@ -105,6 +105,8 @@ export function createStaticServer(): {
     } else {
       const stream = fs.createReadStream(file, { start, end });
       stream.on('error', () => res.destroy());
+      // A client that goes away must not leave the file open.
+      res.once('close', () => stream.destroy());
       stream.pipe(res);
     }
   }

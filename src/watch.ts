@@ -50,6 +50,8 @@ const PROBE_MS = 20;
 const PROBE_FRESH_MS = 2000;
 /** The last look at a reported file, after chokidar's own 50 ms throttle has ended. */
 const SETTLE_MS = 60;
+/** A file written again this soon after it was reported is reported again even with the same content (not a later chmod). */
+const AGAIN_MS = 100;
 /** Signatures remembered (the files changed during the session; the oldest are forgotten first). */
 const KNOWN_MAX = 20_000;
 const READY_MAX_MS = 10_000;
@@ -62,6 +64,8 @@ interface Active {
   quick?: NodeJS.Timeout;
   settle?: NodeJS.Timeout;
   touched: boolean;
+  /** When it was last reported (Date.now()). */
+  reportedAt?: number;
 }
 
 /** What a file holds now: `-` when it does not exist. Never throws, never blocks on a FIFO. */
@@ -140,6 +144,7 @@ export async function watchSite(root: string, onEvent: (event: FileEvent) => voi
     else if (prev === MISSING || kind === 'unlink') kind = 'add';
     remember(file, sig);
     a.touched = false;
+    a.reportedAt = Date.now();
     deliver({ kind, file });
   }
 
@@ -168,9 +173,9 @@ export async function watchSite(root: string, onEvent: (event: FileEvent) => voi
         if (sig !== MISSING) watcher.add(file);
         return;
       }
-      if (a.touched && prev !== undefined && sig === prev && sig !== DIR) {
-        // Written again since it was reported, the same content in the end: what was compiled
-        // meanwhile may have read it half-written (truncated, then written).
+      if (a.touched && sig === prev && sig !== DIR && a.reportedAt !== undefined && Date.now() - a.reportedAt < AGAIN_MS) {
+        // Written again right after it was reported, the same content in the end: what was
+        // compiled meanwhile may have read it half-written (truncated, then written).
         report(file, 'change', sig, true);
         return;
       }
