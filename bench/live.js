@@ -6,7 +6,8 @@
 // Then the floor on this machine, for comparison: the same browser told to
 // reload by a bare node:http server (no watcher, no compiling) — on a busy
 // shared machine quote the difference, the absolute figures drift.
-//   LIVE_EDITS (20), LIVE_PAUSE_MS between edits (250), CHROMIUM_PATH (/usr/bin/chromium)
+//   LIVE_EDITS (20), LIVE_WARMUP edits not counted (3), LIVE_PAUSE_MS between edits (250),
+//   CHROMIUM_PATH (/usr/bin/chromium)
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -14,10 +15,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
+// Output piped into `head` and closed: stop quietly.
+process.stdout.on('error', (err) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { createServer } = await import(path.join(here, '..', 'dist', 'index.js'));
 const EDITS = Number(process.env.LIVE_EDITS ?? 20);
 const PAUSE = Number(process.env.LIVE_PAUSE_MS ?? 250);
+const WARMUP = Number(process.env.LIVE_WARMUP ?? 3);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 if (!fs.existsSync(CHROMIUM)) {
   console.error(`npm run bench:live needs Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
@@ -68,9 +73,10 @@ try {
   const times = [];
   let p = 'p0';
   let f = 'f0';
-  for (let i = 1; i <= EDITS; i++) {
+  // The first edits warm up the server and the browser: not counted.
+  for (let i = 1 - WARMUP; i <= EDITS; i++) {
     let file, text;
-    if (i % 2) [file, text] = [path.join(root, 'page.ts'), page((p = `p${i}`))];
+    if (i % 2 !== 0) [file, text] = [path.join(root, 'page.ts'), page((p = `p${i}`))];
     else [file, text] = [path.join(root, '_lib', 'footer.ts'), footer((f = `f${i}`))];
     const shown = new Promise((resolve, reject) => {
       waiting = { want: `${p}/${f}`, resolve };
@@ -79,6 +85,7 @@ try {
     const t0 = performance.now();
     fs.writeFileSync(file, text);
     const t1 = await shown;
+    if (i < 1) continue;
     times.push(t1 - t0);
     console.log(`edit ${String(i).padStart(2)} (${i % 2 ? 'page  ' : 'module'}): ${(t1 - t0).toFixed(1)} ms`);
     await new Promise((r) => setTimeout(r, PAUSE));
@@ -134,12 +141,13 @@ async function measureFloor(browser) {
   await tab.goto(`http://127.0.0.1:${bare.address().port}/`);
   await new Promise((r) => setTimeout(r, 500));
   const times = [];
-  for (let i = 1; i <= EDITS; i++) {
+  for (let i = 1 - WARMUP; i <= EDITS; i++) {
     n = i;
     const shown = new Promise((resolve) => (waiting = { want: `p${i}/f`, resolve }));
     const t0 = performance.now();
     stream.write('event: reload\ndata: {}\n\n');
-    times.push((await shown) - t0);
+    const t1 = await shown;
+    if (i >= 1) times.push(t1 - t0);
     await new Promise((r) => setTimeout(r, PAUSE));
   }
   await tab.close();
