@@ -121,6 +121,8 @@ async function serve(values: Record<string, string | boolean | undefined>, root:
   try {
     options = toServerOptions(values, root);
     if (options.workers > 1) return await runCluster(options);
+    // A closed stdout or stderr (a pipe whose reader went away) must not become a loop of errors.
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
     const running = await createServer(options);
     process.stdout.write(bannerLine(options.root, running.url, options.production) + '\n');
     const stop = (): void => {

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { createResolver, type Target } from './resolve.js';
 import { createStaticServer } from './static.js';
 import { renderListing } from './listing.js';
@@ -76,7 +77,11 @@ export function createHandler(deps: HandlerDeps): {
         void runScript(req, res, url, search, target);
         return;
       case 'static':
-        serveStatic(req, res, target.file, target.stat);
+        if (dev && deps.filters.length && /\.html?$/.test(target.file) && !req.headers.range && (req.method === 'GET' || req.method === 'HEAD')) {
+          serveFilteredHtml(req, res, target.file);
+        } else {
+          serveStatic(req, res, target.file, target.stat);
+        }
         return;
       case 'redirect':
         res.writeHead(301, { location: target.location, 'content-type': 'text/plain; charset=utf-8' });
@@ -111,6 +116,7 @@ export function createHandler(deps: HandlerDeps): {
       extensions: deps.extensions,
       session: {},
       chain: [],
+      deps: dev ? new Set<string>() : undefined,
     };
     // Ends once: normally, or at the deadline (a stuck script never comes back).
     let ended = false;
@@ -139,6 +145,14 @@ export function createHandler(deps: HandlerDeps): {
       end();
       if (!timedOut && !res.headersSent && !res.destroyed) fail(req, res, url, err, ctx);
     }
+  }
+
+  /** Development: a static HTML page goes through the filters too (the live-reload script). */
+  function serveFilteredHtml(req: IncomingMessage, res: ServerResponse, file: string): void {
+    const result: PageResult = { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: fs.readFileSync(file, 'utf8') };
+    const ctx = { req, res, file, root, deps: new Set<string>([file]) } as unknown as PageContext;
+    for (const filter of deps.filters) filter(result, ctx);
+    void sendResult(res, result, [], req.method === 'HEAD');
   }
 
   async function runInContext(ctx: PageContext, file: string): Promise<PageResult> {

@@ -14,7 +14,6 @@ import type { ModuleRegistry } from './modules.js';
 import type { ServerPlugins } from './server.js';
 import type { Translations } from './translate.js';
 import type { Logger } from './log.js';
-import type { PageContext, ScopeExtensions } from './scope.js';
 import { isScriptFile } from './resolve.js';
 import { watchSite, type FileEvent, type SiteWatcher } from './watch.js';
 import { createReloadHub, type Change, type ReloadHub } from './reload.js';
@@ -54,17 +53,6 @@ function staticUrl(root: string, file: string): string | undefined {
   const segments = path.relative(root, file).split(path.sep);
   if (segments.some((s) => s[0] === '.' || s[0] === '_' || NEVER_SERVED.has(s))) return undefined;
   return '/' + segments.join('/');
-}
-
-/** Every request of a script gets `ctx.deps` as soon as it uses a scope name that may record a dependency. */
-function recordDeps(extensions: ScopeExtensions): void {
-  for (const name of Object.keys(extensions)) {
-    const make = extensions[name]!;
-    extensions[name] = (ctx: PageContext) => {
-      ctx.deps ??= new Set();
-      return make(ctx);
-    };
-  }
 }
 
 /** Starts watching ROOT and serving the live-reload endpoint. Never throws: without a watcher, the server runs without live reload. */
@@ -150,7 +138,6 @@ export async function startLiveReload(deps: LiveDeps): Promise<LiveReload> {
     return { hub, close: async () => hub.close() };
   }
 
-  recordDeps(plugins.extensions);
   plugins.early.push((req, res, pathname) => {
     watchOutside();
     return hub.early(req, res, pathname);
