@@ -136,7 +136,8 @@ export function createHandler(deps: HandlerDeps): {
       fail(req, res, url, new HttpError(503, `The script took longer than ${options.timeout} s and was stopped`), ctx);
     });
     try {
-      const result = await runInContext(ctx, target.file);
+      const running = runInContext(ctx, target.file);
+      const result = running instanceof Promise ? await running : running;
       if (!end() || res.headersSent || res.destroyed) return;
       const sending = sendResult(res, result, ctx.cookies, req.method === 'HEAD');
       if (sending) await sending;
@@ -155,14 +156,30 @@ export function createHandler(deps: HandlerDeps): {
     void sendResult(res, result, [], req.method === 'HEAD');
   }
 
-  async function runInContext(ctx: PageContext, file: string): Promise<PageResult> {
+  /** Body, page, session, script, filters: without a promise when none of them needs one. */
+  function runInContext(ctx: PageContext, file: string): PageResult | Promise<PageResult> {
+    const method = ctx.req.method;
+    const page = registry.readyPage(file);
+    if (!page || (method !== 'GET' && method !== 'HEAD') || sessions.before) return runInContextAsync(ctx, file);
+    const result = runPage(page, ctx);
+    return result instanceof Promise ? result.then((r) => afterRun(ctx, r)) : afterRun(ctx, result);
+  }
+
+  async function runInContextAsync(ctx: PageContext, file: string): Promise<PageResult> {
     const method = ctx.req.method;
     if (method !== 'GET' && method !== 'HEAD') await readBodyFields(ctx.req, ctx.fields, options);
     const page = await registry.loadPage(file);
     if (sessions.before) await sessions.before(ctx);
-    const result = await runPage(page, ctx);
+    return afterRun(ctx, await runPage(page, ctx));
+  }
+
+  function afterRun(ctx: PageContext, result: PageResult): PageResult | Promise<PageResult> {
     const saving = sessions.after?.(ctx);
-    if (saving) await saving;
+    if (saving) return saving.then(() => filtered(ctx, result));
+    return filtered(ctx, result);
+  }
+
+  function filtered(ctx: PageContext, result: PageResult): PageResult {
     if (deps.filters.length && result.headers['content-type']?.startsWith('text/html')) for (const filter of deps.filters) filter(result, ctx);
     return result;
   }

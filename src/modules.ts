@@ -24,6 +24,8 @@ export interface LinkedPage {
 export interface ModuleRegistry {
   /** The linked page for `file`, compiled if needed; rejects with CompileError or a module's error. */
   loadPage(file: string, mtimeMs?: number): Promise<LinkedPage>;
+  /** The page for `file` if it is compiled and linked already (no promise to wait for). */
+  readyPage(file: string): LinkedPage | undefined;
   /** Forgets `file` and everything that depends on it; returns the pages forgotten. */
   invalidate(file: string): string[];
   /** The compiled unit of a file, for mapping stack traces. */
@@ -47,7 +49,7 @@ function metaOf(file: string): ImportMetaLike {
 /** Creates an empty registry. */
 export function createModuleRegistry(): ModuleRegistry {
   const modules = new Map<string, Promise<Record<string, unknown>>>();
-  const pages = new Map<string, { mtimeMs: number | undefined; page: Promise<LinkedPage> }>();
+  const pages = new Map<string, { mtimeMs: number | undefined; page: Promise<LinkedPage>; ready?: LinkedPage }>();
   const units = new Map<string, CompiledUnit>();
   /** file → the user files that import it directly (pages and modules). */
   const importers = new Map<string, Set<string>>();
@@ -124,13 +126,22 @@ export function createModuleRegistry(): ModuleRegistry {
     if (cached && (mtimeMs === undefined || cached.mtimeMs === mtimeMs)) return cached.page;
     if (cached) invalidate(file);
     const page = link(file);
-    const entry = { mtimeMs, page };
+    const entry: { mtimeMs: number | undefined; page: Promise<LinkedPage>; ready?: LinkedPage } = { mtimeMs, page };
     pages.set(file, entry);
-    // A failed compile is retried on the next request (the file may have been fixed meanwhile).
-    page.catch(() => {
-      if (pages.get(file) === entry) pages.delete(file);
-    });
+    page.then(
+      (linked) => {
+        entry.ready = linked;
+      },
+      // A failed compile is retried on the next request (the file may have been fixed meanwhile).
+      () => {
+        if (pages.get(file) === entry) pages.delete(file);
+      },
+    );
     return page;
+  }
+
+  function readyPage(file: string): LinkedPage | undefined {
+    return pages.get(file)?.ready;
   }
 
   function invalidate(file: string): string[] {
@@ -171,6 +182,7 @@ export function createModuleRegistry(): ModuleRegistry {
 
   return {
     loadPage,
+    readyPage,
     invalidate,
     unitOf: (file) => units.get(file),
     get size() {

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { isRaw } from './html.js';
 import { createScope, renderValue, type PageContext } from './scope.js';
-import { HttpError, Redirection, ScriptEnd, ScriptSignal } from './signals.js';
+import { HttpError, Redirection, ScriptEnd } from './signals.js';
 import type { LinkedPage } from './modules.js';
 
 /** What a page run produced, before it is written. */
@@ -28,41 +28,63 @@ function joinOutput(ctx: PageContext): string {
   return body;
 }
 
-/** Runs `page` in `ctx`; script errors propagate, stop signals become results. */
-export async function runPage(page: LinkedPage, ctx: PageContext): Promise<PageResult> {
-  let service: string | undefined;
-  if (page.services.size) {
-    service = ctx.args[0] || 'index';
-    if (!ctx.args.length && (ctx.req.method === 'GET' || ctx.req.method === 'HEAD')) {
-      const q = ctx.url.indexOf('?');
-      const base = ctx.scriptUrl.endsWith('/') ? ctx.scriptUrl : ctx.scriptUrl + '/';
-      return redirect(ctx, base + 'index' + (q >= 0 ? ctx.url.slice(q) : ''), 302);
-    }
-    if (service[0] === '_' || !page.services.has(service)) {
-      throw new HttpError(404, `${ctx.scriptUrl} has no service named ${JSON.stringify(service)}`);
-    }
-    ctx.args = ctx.args.slice(1);
-  }
+/**
+ * Runs `page` in `ctx`; script errors propagate, stop signals become results.
+ * A page without top-level await or pending work gives its result at once (no promise).
+ */
+export function runPage(page: LinkedPage, ctx: PageContext): PageResult | Promise<PageResult> {
+  if (page.services.size) return runService(page, ctx);
+  let ran: ReturnType<LinkedPage['run']>;
   try {
-    const ran = page.run(createScope(ctx));
-    const exports = ran instanceof Promise ? await ran : ran;
-    if (service !== undefined) {
-      const fn = exports[service];
-      if (typeof fn !== 'function') throw new HttpError(404, `${ctx.scriptUrl}/${service} is not a function`);
-      const value: unknown = await (fn as (fields: unknown) => unknown)(ctx.fields);
-      if (value !== undefined) return await fromReturnValue(ctx, value);
-    }
-    // Unawaited work (Includes, an async Authentication) may still stop the page: inside the try.
-    const body = ctx.pending.length ? await collectOutput(ctx) : joinOutput(ctx);
-    return { status: ctx.status, headers: withType(ctx, HTML), body };
+    ran = page.run(createScope(ctx));
   } catch (err) {
-    if (!(err instanceof ScriptSignal)) throw err;
-    if (err instanceof Redirection) return redirect(ctx, err.location, err.status);
-    if (err instanceof HttpError) return errorResult(ctx, err);
-    if (!(err instanceof ScriptEnd)) throw err;
+    return fromSignal(err, ctx);
   }
+  if (ran instanceof Promise || ctx.pending.length) return finish(ran, ctx);
+  return { status: ctx.status, headers: withType(ctx, HTML), body: joinOutput(ctx) };
+}
+
+/** The end of a page that awaits, or that left work pending (Includes, an async Authentication). */
+async function finish(ran: ReturnType<LinkedPage['run']>, ctx: PageContext): Promise<PageResult> {
+  try {
+    await ran;
+    return { status: ctx.status, headers: withType(ctx, HTML), body: await collectOutput(ctx) };
+  } catch (err) {
+    return fromSignal(err, ctx);
+  }
+}
+
+/** `/script/NAME`: the top-level code, then the exported function NAME(fields). */
+async function runService(page: LinkedPage, ctx: PageContext): Promise<PageResult> {
+  const service = ctx.args[0] || 'index';
+  if (!ctx.args.length && (ctx.req.method === 'GET' || ctx.req.method === 'HEAD')) {
+    const q = ctx.url.indexOf('?');
+    const base = ctx.scriptUrl.endsWith('/') ? ctx.scriptUrl : ctx.scriptUrl + '/';
+    return redirect(ctx, base + 'index' + (q >= 0 ? ctx.url.slice(q) : ''), 302);
+  }
+  if (service[0] === '_' || !page.services.has(service)) {
+    throw new HttpError(404, `${ctx.scriptUrl} has no service named ${JSON.stringify(service)}`);
+  }
+  ctx.args = ctx.args.slice(1);
+  try {
+    const exports = await page.run(createScope(ctx));
+    const fn = exports[service];
+    if (typeof fn !== 'function') throw new HttpError(404, `${ctx.scriptUrl}/${service} is not a function`);
+    const value: unknown = await (fn as (fields: unknown) => unknown)(ctx.fields);
+    if (value !== undefined) return await fromReturnValue(ctx, value);
+    return { status: ctx.status, headers: withType(ctx, HTML), body: await collectOutput(ctx) };
+  } catch (err) {
+    return fromSignal(err, ctx);
+  }
+}
+
+/** A stop signal becomes its result; anything else is a script error and propagates. */
+function fromSignal(err: unknown, ctx: PageContext): PageResult | Promise<PageResult> {
+  if (err instanceof Redirection) return redirect(ctx, err.location, err.status);
+  if (err instanceof HttpError) return errorResult(ctx, err);
   // SCRIPT_END: what was printed so far (and the Includes it started).
-  return { status: ctx.status, headers: withType(ctx, HTML), body: await collectOutput(ctx) };
+  if (err instanceof ScriptEnd) return collectOutput(ctx).then((body) => ({ status: ctx.status, headers: withType(ctx, HTML), body }));
+  throw err;
 }
 
 function withType(ctx: PageContext, type: string): Record<string, string> {
