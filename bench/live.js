@@ -54,9 +54,13 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
 
-let waiting;
-try {
+/**
+ * A tab that reports when it has painted a page showing `#v/#f`: `shown(text)`
+ * resolves with the time (performance.now()) the browser painted that text.
+ */
+async function instrumentedTab() {
   const tab = await browser.newPage();
+  let waiting;
   await tab.exposeFunction('__benchShown', (text) => {
     const now = performance.now();
     if (waiting && text === waiting.want) waiting.resolve(now);
@@ -67,6 +71,16 @@ try {
       requestAnimationFrame(() => window.__benchShown(text));
     });
   });
+  const shown = (want, what) =>
+    new Promise((resolve, reject) => {
+      waiting = { want, resolve };
+      setTimeout(() => reject(new Error(`${what} not shown after 10 s`)), 10_000).unref();
+    });
+  return { tab, shown };
+}
+
+try {
+  const { tab, shown: shownText } = await instrumentedTab();
   await tab.goto(server.url + '/page');
   await new Promise((r) => setTimeout(r, 500));
 
@@ -78,10 +92,7 @@ try {
     let file, text;
     if (i % 2 !== 0) [file, text] = [path.join(root, 'page.ts'), page((p = `p${i}`))];
     else [file, text] = [path.join(root, '_lib', 'footer.ts'), footer((f = `f${i}`))];
-    const shown = new Promise((resolve, reject) => {
-      waiting = { want: `${p}/${f}`, resolve };
-      setTimeout(() => reject(new Error(`edit ${i} not shown after 10 s`)), 10_000).unref();
-    });
+    const shown = shownText(`${p}/${f}`, `edit ${i}`);
     const t0 = performance.now();
     fs.writeFileSync(file, text);
     const t1 = await shown;
@@ -126,24 +137,13 @@ async function measureFloor(browser) {
       `<script>var es = new EventSource('/events'); es.addEventListener('reload', function () { es.close(); location.reload(); });</script></body></html>`);
   });
   await new Promise((r) => bare.listen(0, '127.0.0.1', r));
-  const tab = await browser.newPage();
-  let waiting;
-  await tab.exposeFunction('__benchShown', (text) => {
-    const now = performance.now();
-    if (waiting && text === waiting.want) waiting.resolve(now);
-  });
-  await tab.addInitScript(() => {
-    document.addEventListener('DOMContentLoaded', () => {
-      const text = document.getElementById('v')?.textContent + '/' + document.getElementById('f')?.textContent;
-      requestAnimationFrame(() => window.__benchShown(text));
-    });
-  });
+  const { tab, shown: shownText } = await instrumentedTab();
   await tab.goto(`http://127.0.0.1:${bare.address().port}/`);
   await new Promise((r) => setTimeout(r, 500));
   const times = [];
   for (let i = 1 - WARMUP; i <= EDITS; i++) {
     n = i;
-    const shown = new Promise((resolve) => (waiting = { want: `p${i}/f`, resolve }));
+    const shown = shownText(`p${i}/f`, `reload ${i}`);
     const t0 = performance.now();
     stream.write('event: reload\ndata: {}\n\n');
     const t1 = await shown;
