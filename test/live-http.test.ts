@@ -8,6 +8,7 @@ import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT, tempSite, sleep } from './helpers.js';
+import type { ClientConfig } from '../src/reload-client.js';
 
 interface Server {
   url: string;
@@ -70,14 +71,7 @@ async function staysAt(url: string, expected: string, ms = 250): Promise<void> {
   }
 }
 
-interface LiveConfig {
-  e: string;
-  b: string;
-  s: number;
-  p: string;
-  d: string[];
-  x?: 1;
-}
+type LiveConfig = ClientConfig;
 
 function configOf(html: string): LiveConfig {
   const m = /<script data-karrigell-live>[\s\S]*\}\)\((\{[\s\S]*?\})\);<\/script>/.exec(html);
