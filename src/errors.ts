@@ -45,12 +45,14 @@ const FRAME_RE = /^(\s*at (?:.*? \()?)(.+?):(\d+):(\d+)(\)?)$/;
 /** Rewrites a stack: frames of compiled files point at TypeScript lines; the first such frame is returned. */
 export function mapStack(stack: string, root: string, unitOf: (file: string) => CompiledUnit | undefined): { stack: string; first?: SourceLocation } {
   let first: SourceLocation | undefined;
-  const ours = PKG_DIR + path.sep;
+  // The server's own code (not the demo site that lives in the package folder too).
+  const ours = [path.join(PKG_DIR, 'dist') + path.sep, path.join(PKG_DIR, 'src') + path.sep];
+  const isOurs = (file: string): boolean => ours.some((dir) => file.startsWith(dir) || file.startsWith('file://' + dir));
   const lines = stack.split('\n').flatMap((text) => {
     const m = FRAME_RE.exec(text);
     if (!m) return [text];
     // Frames of the server itself and of Node's internals say nothing to the user.
-    if (m[2]!.startsWith('node:') || m[2]!.startsWith(ours) || m[2]!.startsWith('file://' + ours)) return [];
+    if (m[2]!.startsWith('node:') || isOurs(m[2]!)) return [];
     const unit = unitOf(m[2]!);
     if (!unit) return [text];
     // The wrapper that runs a page's top-level code is ours too.
