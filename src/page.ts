@@ -120,10 +120,12 @@ export function sendResult(res: ServerResponse, result: PageResult, cookies: str
   if (cookies.length) res.setHeader('set-cookie', cookies);
   const body = result.body;
   if (body instanceof Response) return sendResponse(res, body, result, cookies, head);
-  res.statusCode = result.status;
-  for (const k in result.headers) res.setHeader(k, result.headers[k]!);
-  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-  res.setHeader('content-length', length);
+  // One writeHead with a plain object: Node's fast path (no per-header setHeader
+  // bookkeeping); names and values are still validated as the head is built.
+  const headers: Record<string, string | number | string[]> = {};
+  for (const k in result.headers) headers[k] = result.headers[k]!;
+  headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  res.writeHead(result.status, headers);
   res.end(head ? undefined : body);
   return undefined;
 }
