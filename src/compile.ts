@@ -43,8 +43,6 @@ export interface CompiledUnit {
   map: SourceMapJson;
   /** Length of the wrapper text in front of generated line 1. */
   lineOneOffset: number;
-  /** The last wrapper compiled (for debugging). */
-  generated: string;
   /** esbuild's output with imports removed and exports turned into a `return`. */
   code: string;
   /** Import bindings and helpers, in front of everything. */
@@ -200,7 +198,7 @@ function toUnit(file: string, mode: 'page' | 'module', js: string, map: SourceMa
 
   const head = '"use strict";' + declarations.join('') + (imports.some((i) => i.reexportAll) ? REEXPORT_HELPER : '');
   const used = mode === 'page' ? new Set(code.match(/[A-Za-z_$][\w$]*/g) ?? []) : new Set<string>();
-  const unit = { file, mode, imports, exportNames, map, lineOneOffset: 0, generated: '', code, head, used, bound } as Omit<CompiledUnit, 'factory'> as CompiledUnit;
+  const unit = { file, mode, imports, exportNames, map, lineOneOffset: 0, code, head, used, bound } as Omit<CompiledUnit, 'factory'> as CompiledUnit;
   unit.factory = makeFactory(unit, []);
   return unit;
 }
@@ -242,7 +240,6 @@ export function makeFactory(unit: CompiledUnit, extraNames: readonly string[]): 
         importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
       } as vm.CompileFunctionOptions) as unknown as CompiledUnit['factory'];
       unit.lineOneOffset = prefix.length;
-      unit.generated = generated;
       return factory;
     } catch (err) {
       lastError = err;

@@ -21,24 +21,19 @@ export function checkHeader(name: string, value: string): void {
 export function createHeaderBag(initial: Record<string, string>): Record<string, string> {
   const store: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, initial);
   const key = (p: string | symbol): string | symbol => (typeof p === 'string' ? p.toLowerCase() : p);
+  const put = (t: Record<string, string>, p: string | symbol, v: unknown): boolean => {
+    if (typeof p !== 'string') return false;
+    const value = String(v);
+    checkHeader(p, value);
+    t[p.toLowerCase()] = value;
+    return true;
+  };
   return new Proxy(store, {
     get: (t, p) => (typeof p === 'string' ? t[p.toLowerCase()] : undefined),
-    set: (t, p, v) => {
-      if (typeof p !== 'string') return false;
-      const value = String(v);
-      checkHeader(p, value);
-      t[p.toLowerCase()] = value;
-      return true;
-    },
+    set: (t, p, v) => put(t, p, v),
     has: (t, p) => key(p) in t,
     deleteProperty: (t, p) => delete t[key(p) as string],
     getOwnPropertyDescriptor: (t, p) => Object.getOwnPropertyDescriptor(t, key(p)),
-    defineProperty: (t, p, d) => {
-      if (typeof p !== 'string' || !('value' in d)) return false;
-      const value = String(d.value);
-      checkHeader(p, value);
-      t[p.toLowerCase()] = value;
-      return true;
-    },
+    defineProperty: (t, p, d) => 'value' in d && put(t, p, d.value),
   });
 }

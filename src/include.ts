@@ -6,6 +6,7 @@ import { createScope, type OutputSlot, type PageContext } from './scope.js';
 import { ScriptEnd } from './signals.js';
 import { relative } from './errors.js';
 import type { ModuleRegistry } from './modules.js';
+import { collectOutput } from './page.js';
 
 const CHAIN = Symbol.for('karrigell-ts.includeChain');
 const MAX_DEPTH = 32;
@@ -60,10 +61,7 @@ export function createInclude(registry: ModuleRegistry, root: string): (ctx: Pag
     } catch (err) {
       if (!(err instanceof ScriptEnd)) throw err;
     }
-    while (child.pending.length) await Promise.all(child.pending.splice(0));
-    let text = '';
-    for (const chunk of child.out) text += typeof chunk === 'string' ? chunk : chunk.text;
-    slot.text = text;
+    slot.text = await collectOutput(child);
   }
 
   return (ctx) => (target, names) => {

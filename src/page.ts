@@ -16,8 +16,8 @@ export interface PageResult {
 
 const HTML = 'text/html; charset=utf-8';
 
-/** Joins the output buffer, waiting for unawaited Includes first. */
-async function collectOutput(ctx: PageContext): Promise<string> {
+/** Joins the output buffer, waiting for unawaited Includes first (a page's, or an included script's). */
+export async function collectOutput(ctx: PageContext): Promise<string> {
   while (ctx.pending.length) await Promise.all(ctx.pending.splice(0));
   return joinOutput(ctx);
 }
