@@ -42,19 +42,23 @@ export interface HandlerDeps {
 /** Creates the `(req, res)` function of the server. */
 export function createHandler(deps: HandlerDeps): {
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Stops the deadline sweeper. */
+  close(): void;
   /** Forgets what is cached about a file (and all path resolutions): the watcher calls it. */
   forget(file: string): void;
 } {
   const { options, root, registry, log, sessions } = deps;
   const { serveStatic, forget } = createStaticServer();
   const resolver = createResolver(root, options.listing);
+  const deadlines = createDeadlines(options.timeout, (ctx) => timedOut(ctx));
   const dev = !options.production;
-  const deadlines = createDeadlines(options.timeout);
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    const started = performance.now();
     const url = req.url ?? '/';
-    if (!options.quiet) res.once('finish', () => log.access(req.method ?? '-', url, res.statusCode, performance.now() - started));
+    if (!options.quiet) {
+      const started = performance.now();
+      res.once('finish', () => log.access(req.method ?? '-', url, res.statusCode, performance.now() - started));
+    }
     try {
       route(req, res, url);
     } catch (err) {
@@ -74,7 +78,7 @@ export function createHandler(deps: HandlerDeps): {
     const target = resolver.resolve(pathname, search);
     switch (target.kind) {
       case 'script':
-        void runScript(req, res, url, search, target);
+        runScript(req, res, url, search, target);
         return;
       case 'static':
         if (dev && deps.filters.length && /\.html?$/.test(target.file) && !req.headers.range && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -97,7 +101,12 @@ export function createHandler(deps: HandlerDeps): {
     }
   }
 
-  async function runScript(req: IncomingMessage, res: ServerResponse, url: string, search: string, target: Extract<Target, { kind: 'script' }>): Promise<void> {
+  /**
+   * A page script. A page that answers synchronously (the common case) is run,
+   * sent and forgotten without a promise, a timer or a closure; a page that
+   * awaits gets its deadline (`--timeout`) when it starts waiting.
+   */
+  function runScript(req: IncomingMessage, res: ServerResponse, url: string, search: string, target: Extract<Target, { kind: 'script' }>): void {
     const ctx: PageContext = {
       req,
       res,
@@ -112,40 +121,76 @@ export function createHandler(deps: HandlerDeps): {
       cookies: [],
       out: [],
       pending: [],
-      ...requestOrigin(req, options.trustProxy),
+      trustProxy: options.trustProxy,
+      origin: undefined,
       extensions: deps.extensions,
       session: {},
       chain: [],
       deps: dev ? new Set<string>() : undefined,
+      names: undefined,
     };
-    // Ends once: normally, or at the deadline (a stuck script never comes back).
-    let ended = false;
-    const end = (): boolean => {
-      if (ended) return false;
-      ended = true;
-      deadlines.remove(deadline);
-      deps.track?.end();
-      return true;
-    };
-    deps.track?.start();
-    let timedOut = false;
-    const deadline = deadlines.add(() => {
-      if (!end()) return;
-      timedOut = true;
-      log.error(`Script ${relative(root, target.file)} stopped after ${options.timeout} s (--timeout) while serving ${url}`);
-      fail(req, res, url, new HttpError(503, `The script took longer than ${options.timeout} s and was stopped`), ctx);
-    });
+    const track = deps.track;
+    track?.start();
+    deadlines.enter(ctx);
+    let running: PageResult | Promise<PageResult>;
     try {
-      const running = runInContext(ctx, target.file);
-      const result = running instanceof Promise ? await running : running;
-      if (!end() || res.headersSent || res.destroyed) return;
-      const sending = sendResult(res, result, ctx.cookies, req.method === 'HEAD');
-      if (sending) await sending;
+      running = runInContext(ctx, target.file);
     } catch (err) {
-      // A script error, or what it asked for could not be written (e.g. an invalid header).
-      end();
-      if (!timedOut && !res.headersSent && !res.destroyed) fail(req, res, url, err, ctx);
+      deadlines.running = undefined;
+      track?.end();
+      return scriptFailed(ctx, err);
     }
+    deadlines.running = undefined;
+    if (running instanceof Promise) {
+      deadlines.add(ctx);
+      void waitFor(ctx, running);
+      return;
+    }
+    track?.end();
+    send(ctx, running);
+  }
+
+  /** A page that awaits: its result, unless its deadline came first. */
+  async function waitFor(ctx: PageContext, running: Promise<PageResult>): Promise<void> {
+    let result: PageResult;
+    try {
+      result = await running;
+    } catch (err) {
+      if (ended(ctx)) scriptFailed(ctx, err);
+      return;
+    }
+    if (ended(ctx)) send(ctx, result);
+  }
+
+  /** The end of an awaiting page: false if its deadline already answered. */
+  function ended(ctx: PageContext): boolean {
+    if (!deadlines.remove(ctx)) return false;
+    deps.track?.end();
+    return true;
+  }
+
+  /** `--timeout`: the page waited too long, or the watchdog stopped its synchronous loop. */
+  function timedOut(ctx: PageContext): void {
+    deps.track?.end();
+    log.error(`Script ${relative(root, ctx.file)} stopped after ${options.timeout} s (--timeout) while serving ${ctx.url}`);
+    fail(ctx.req, ctx.res, ctx.url, new HttpError(503, `The script took longer than ${options.timeout} s and was stopped`), ctx);
+  }
+
+  /** Writes a result; what cannot be written (e.g. an invalid header) fails the request. */
+  function send(ctx: PageContext, result: PageResult): void {
+    const { req, res } = ctx;
+    if (res.headersSent || res.destroyed) return;
+    try {
+      const sending = sendResult(res, result, ctx.cookies, req.method === 'HEAD');
+      if (sending) sending.catch((err: unknown) => scriptFailed(ctx, err));
+    } catch (err) {
+      scriptFailed(ctx, err);
+    }
+  }
+
+  /** A script error, or what it asked for could not be written. */
+  function scriptFailed(ctx: PageContext, err: unknown): void {
+    if (!ctx.res.headersSent && !ctx.res.destroyed) fail(ctx.req, ctx.res, ctx.url, err, ctx);
   }
 
   /** Development: a static HTML page goes through the filters too (the live-reload script). */
@@ -220,6 +265,7 @@ export function createHandler(deps: HandlerDeps): {
 
   return {
     handle,
+    close: () => deadlines.close(),
     forget(file: string) {
       forget(file);
       resolver.clear();
@@ -228,58 +274,57 @@ export function createHandler(deps: HandlerDeps): {
 }
 
 /**
- * `--timeout` for scripts that wait too long: one sweeping timer for all
- * requests instead of a timer each (scripts stuck in a synchronous loop are
- * the watchdog's job: once it interrupts them, the sweep answers 503).
+ * `--timeout`: one sweeping timer for all requests instead of a timer each.
+ * A page that awaits is entered with its deadline. A page that runs
+ * synchronously is only noted in `running` while it runs: no timer can fire
+ * meanwhile, so a sweep that finds it there means the watchdog stopped its
+ * loop (the stop unwinds past every catch and finally), and it gets its 503.
  */
-function createDeadlines(seconds: number): { add(onTimeout: () => void): object | undefined; remove(entry: object | undefined): void } {
-  if (!(seconds > 0)) return { add: () => undefined, remove: () => {} };
-  const ms = seconds * 1000;
-  const waiting = new Map<object, { deadline: number; onTimeout: () => void }>();
-  let sweeper: NodeJS.Timeout | undefined;
-  const sweep = (): void => {
-    const now = Date.now();
-    for (const [key, w] of waiting) {
-      if (w.deadline <= now) {
-        waiting.delete(key);
-        w.onTimeout();
-      }
-    }
-    if (!waiting.size) {
-      clearInterval(sweeper);
-      sweeper = undefined;
-    }
-  };
-  return {
-    add(onTimeout) {
-      const key = {};
-      waiting.set(key, { deadline: Date.now() + ms, onTimeout });
-      if (!sweeper) {
-        sweeper = setInterval(sweep, Math.min(250, Math.max(10, ms / 10)));
-        sweeper.unref();
-      }
-      return key;
-    },
-    remove(key) {
-      if (key) waiting.delete(key);
-    },
-  };
+interface Deadlines {
+  running: PageContext | undefined;
+  /** Notes the page about to run synchronously (answering one left there by a stop first). */
+  enter(ctx: PageContext): void;
+  add(ctx: PageContext): void;
+  /** False if the deadline of `ctx` already passed (it was answered). */
+  remove(ctx: PageContext): boolean;
+  close(): void;
 }
 
-/** Client address, scheme and host: from the socket, or from X-Forwarded-* with --trust-proxy. */
-function requestOrigin(req: IncomingMessage, trustProxy: boolean): { clientAddress: string; secure: boolean; host: string } {
-  const direct = { clientAddress: req.socket.remoteAddress ?? '', secure: 'encrypted' in req.socket, host: req.headers.host ?? '' };
-  if (!trustProxy) return direct;
-  const first = (name: string): string | undefined => {
-    const v = req.headers[name];
-    return (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim() || undefined;
+function createDeadlines(seconds: number, onTimeout: (ctx: PageContext) => void): Deadlines {
+  if (!(seconds > 0)) return { running: undefined, enter() {}, add() {}, remove: () => true, close() {} };
+  const ms = seconds * 1000;
+  const waiting = new Map<PageContext, number>();
+  const sweep = (): void => {
+    const stuck = deadlines.running;
+    if (stuck) {
+      deadlines.running = undefined;
+      onTimeout(stuck);
+    }
+    if (!waiting.size) return;
+    const now = Date.now();
+    for (const [ctx, deadline] of waiting) {
+      if (deadline <= now) {
+        waiting.delete(ctx);
+        onTimeout(ctx);
+      }
+    }
   };
-  const proto = first('x-forwarded-proto')?.toLowerCase();
-  return {
-    clientAddress: first('x-forwarded-for') ?? direct.clientAddress,
-    secure: proto ? proto === 'https' : direct.secure,
-    host: first('x-forwarded-host') ?? direct.host,
+  const sweeper = setInterval(sweep, Math.min(250, Math.max(10, ms / 10)));
+  sweeper.unref();
+  const deadlines: Deadlines = {
+    running: undefined,
+    enter(ctx) {
+      const stuck = deadlines.running;
+      deadlines.running = ctx;
+      if (stuck) onTimeout(stuck);
+    },
+    add(ctx) {
+      waiting.set(ctx, Date.now() + ms);
+    },
+    remove: (ctx) => waiting.delete(ctx),
+    close: () => clearInterval(sweeper),
   };
+  return deadlines;
 }
 
 function absolutePath(target: string): string {

@@ -6,6 +6,7 @@ import { HTTP_REDIRECTION, HTTP_ERROR, SCRIPT_END } from './signals.js';
 import { createHeaderBag } from './headers.js';
 import type { Fields } from './fields.js';
 import type { SessionHolder } from './session.js';
+import { originOf, type RequestOrigin } from './origin.js';
 
 /** A slot of the output that an `Include` fills later, so that order is kept. */
 export interface OutputSlot {
@@ -29,11 +30,10 @@ export interface PageContext {
   out: (string | OutputSlot)[];
   /** Work that must end before the response is sent (unawaited Includes …). */
   pending: Promise<unknown>[];
-  clientAddress: string;
-  /** HTTPS (directly, or as told by a trusted proxy). */
-  secure: boolean;
-  /** Host the client asked for. */
-  host: string;
+  /** Whether X-Forwarded-* are believed (--trust-proxy). */
+  trustProxy: boolean;
+  /** Client address, scheme and host: read them with `originOf(ctx)`. */
+  origin: RequestOrigin | undefined;
   /** The session of this request (shared with the scripts it includes). */
   session: SessionHolder;
   /** Files this response depended on besides the page's imports (Includes, translations): live reload watches them. Undefined in production. */
@@ -139,7 +139,8 @@ const BASE: PropertyDescriptorMap & ThisType<Scope> = {
   },
   REQUEST_HANDLER: {
     get(this: Scope) {
-      const { req, res, clientAddress, secure, host } = this.c;
+      const { req, res } = this.c;
+      const { clientAddress, secure, host } = originOf(this.c);
       return { method: req.method ?? 'GET', clientAddress, protocol: secure ? 'https' : 'http', host, httpVersion: req.httpVersion, req, res };
     },
     enumerable: true,

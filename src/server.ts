@@ -65,7 +65,8 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
       _: (ctx: PageContext) => translations.extension(ctx),
       Include: createInclude(registry, root),
     });
-    const { handle, forget } = createHandler({ options, root, registry, log, ...plugins, sessions, track: watchdog });
+    const { handle, forget, close: closeHandler } = createHandler({ options, root, registry, log, ...plugins, sessions, track: watchdog });
+    plugins.onClose.push(closeHandler);
     if (!options.production) {
       const live = await startLiveReload({ root, registry, plugins, forget, translations, log });
       plugins.onClose.push(() => live.close());

@@ -1,5 +1,6 @@
 /** Session() (SPEC §5): the visitor's session object, kept in a bounded store. */
 import * as cookie from 'cookie';
+import { originOf } from './origin.js';
 import { createMemoryStore } from './session-store.js';
 import type { PageContext } from './scope.js';
 
@@ -121,7 +122,7 @@ export function createMemorySessions(maxSessions: number, ttlSeconds: number): S
       let record = sent ? store.get(sent) : undefined;
       if (!record || record.closed) {
         record = newRecord();
-        ctx.cookies.push(sessionCookie(record.id, ctx.secure));
+        ctx.cookies.push(sessionCookie(record.id, originOf(ctx).secure));
       }
       holder.state = record;
       holder.id = record.id;
@@ -132,8 +133,8 @@ export function createMemorySessions(maxSessions: number, ttlSeconds: number): S
       const holder = ctx.session;
       const record = holder.state as MemoryRecord | undefined;
       if (!record) return;
-      if (record.closed) ctx.cookies.push(clearSessionCookie(ctx.secure));
-      else if (record.id !== holder.id) ctx.cookies.push(sessionCookie(record.id, ctx.secure));
+      if (record.closed) ctx.cookies.push(clearSessionCookie(originOf(ctx).secure));
+      else if (record.id !== holder.id) ctx.cookies.push(sessionCookie(record.id, originOf(ctx).secure));
     },
     get size() {
       return store.size;

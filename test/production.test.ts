@@ -100,6 +100,23 @@ describe('--timeout', () => {
     expect(logs.some((l) => l.includes('spin.ts stopped after 0.5 s'))).toBe(true);
   });
 
+  it('answers the stopped loop with 503 and then the requests that queued up behind it', async () => {
+    // A server of its own process: these requests reach it while the loop holds its thread.
+    const cli = await spawnCli(['serve', tempSite(SITE), '--port', '0', '--quiet', '--production', '--timeout', '0.5']);
+    try {
+      const stuck = fetch(cli.url + '/spin');
+      await sleep(150);
+      const queued = Array.from({ length: 8 }, () => fetch(cli.url + '/ok').then((r) => r.text()));
+      expect((await stuck).status).toBe(503);
+      expect(await Promise.all(queued)).toEqual(Array(8).fill('<p>ok</p>\n'));
+      // A later loop is stopped too: nothing was left half-counted.
+      expect((await fetch(cli.url + '/spin')).status).toBe(503);
+      expect(cli.stderr()).toContain('spin.ts stopped after 0.5 s');
+    } finally {
+      await cli.kill();
+    }
+  });
+
   it('answers 503 for a script waiting forever while other requests are served', async () => {
     const { url } = await serve(tempSite(SITE), { timeout: 0.5 });
     const hung = fetch(url + '/hang');

@@ -1,0 +1,36 @@
+/** Where a request came from: client address, scheme and host (from X-Forwarded-* with --trust-proxy). */
+import type { IncomingMessage } from 'node:http';
+
+export interface RequestOrigin {
+  clientAddress: string;
+  /** HTTPS (directly, or as told by a trusted proxy). */
+  secure: boolean;
+  /** Host the client asked for. */
+  host: string;
+}
+
+/** What `originOf` needs of a page context: computed on first use, most pages never ask. */
+export interface OriginSource {
+  req: IncomingMessage;
+  trustProxy: boolean;
+  origin: RequestOrigin | undefined;
+}
+
+export function originOf(ctx: OriginSource): RequestOrigin {
+  return (ctx.origin ??= requestOrigin(ctx.req, ctx.trustProxy));
+}
+
+function requestOrigin(req: IncomingMessage, trustProxy: boolean): RequestOrigin {
+  const direct = { clientAddress: req.socket.remoteAddress ?? '', secure: 'encrypted' in req.socket, host: req.headers.host ?? '' };
+  if (!trustProxy) return direct;
+  const first = (name: string): string | undefined => {
+    const v = req.headers[name];
+    return (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim() || undefined;
+  };
+  const proto = first('x-forwarded-proto')?.toLowerCase();
+  return {
+    clientAddress: first('x-forwarded-for') ?? direct.clientAddress,
+    secure: proto ? proto === 'https' : direct.secure,
+    host: first('x-forwarded-host') ?? direct.host,
+  };
+}
