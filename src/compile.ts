@@ -14,7 +14,7 @@ import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { tspToTs } from './tsp.js';
-import { printTopLevelJsx } from './tsx-statements.js';
+import { printTopLevelJsxOffThread } from './tsx-statements.js';
 
 /** Names a page script gets in its scope (SPEC §4), plus the two used by `.tsp` code. */
 export const SCOPE_NAMES = [
@@ -128,7 +128,7 @@ function externalsPlugin(entry: string, mode: 'page' | 'module'): esbuild.Plugin
       if (mode === 'page' && entry.endsWith('.tsx')) {
         build.onLoad({ filter: /\.tsx$/ }, async (args) => {
           const text = await fs.promises.readFile(args.path, 'utf8');
-          return { contents: args.path === entry ? printTopLevelJsx(text, args.path) : text, loader: 'tsx' };
+          return { contents: args.path === entry ? await printTopLevelJsxOffThread(text, args.path) : text, loader: 'tsx' };
         });
       }
     },

@@ -3,6 +3,7 @@
  * printed: `<h1>Hi {name}</h1>;` becomes `print(<h1>Hi {name}</h1>);`.
  */
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type ts from 'typescript';
 
 let typescript: typeof ts | undefined;
@@ -69,4 +70,39 @@ function skipParentheses(t: typeof ts, expression: ts.Expression): ts.Expression
 
 function isJsx(t: typeof ts, node: ts.Node): boolean {
   return t.isJsxElement(node) || t.isJsxSelfClosingElement(node) || t.isJsxFragment(node);
+}
+
+let worker: Worker | undefined;
+let nextId = 0;
+const waiting = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
+
+/**
+ * `printTopLevelJsx` on a worker thread (started on first use, kept while the
+ * process lives, holding the process open only while it has work).
+ */
+export function printTopLevelJsxOffThread(source: string, fileName: string): Promise<string> {
+  if (!source.includes('<')) return Promise.resolve(source);
+  if (!worker) {
+    const w = new Worker(new URL('./tsx-statements-worker.js', import.meta.url));
+    w.on('message', (msg: { id: number; text?: string; error?: string }) => {
+      const job = waiting.get(msg.id);
+      if (!job) return;
+      waiting.delete(msg.id);
+      if (!waiting.size) w.unref();
+      if (msg.error !== undefined) job.reject(new Error(`the .tsx statement pass failed: ${msg.error}`));
+      else job.resolve(msg.text!);
+    });
+    const fail = (err: Error): void => {
+      if (worker === w) worker = undefined;
+      for (const job of waiting.values()) job.reject(new Error(`the .tsx statement pass stopped: ${err.message}`));
+      waiting.clear();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`its thread exited with code ${code}`)));
+    worker = w;
+  }
+  const id = nextId++;
+  worker.ref();
+  worker.postMessage({ id, source, fileName });
+  return new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));
 }
