@@ -117,7 +117,9 @@ export function createHandler(deps: HandlerDeps): {
       args: target.args,
       fields: parseQuery(search.slice(1)),
       status: 200,
-      headers: Object.create(null) as Record<string, string>,
+      // A plain object (a null-prototype one is a slow dictionary to walk); names
+      // come from our code or through RESPONSE.headers, whose own store has no prototype.
+      headers: {},
       cookies: [],
       out: [],
       pending: [],
@@ -265,7 +267,10 @@ export function createHandler(deps: HandlerDeps): {
 
   return {
     handle,
-    close: () => deadlines.close(),
+    close() {
+      deadlines.close();
+      resolver.close();
+    },
     forget(file: string) {
       forget(file);
       resolver.clear();

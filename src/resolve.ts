@@ -130,25 +130,27 @@ const FRESH_MS = 1000;
 const CACHE_MAX = 10_000;
 
 /**
- * Resolution with a small cache: a hit costs no system call. Entries are
- * trusted for one second, as PHP's opcache trusts its timestamps, and
- * `clear()` (called by the file watcher) forgets them at once.
+ * Resolution with a small cache: a hit costs no system call (and no clock
+ * read). The cache is emptied every second, as PHP's opcache trusts its
+ * timestamps for a while, and `clear()` (called by the file watcher)
+ * forgets it at once.
  */
-export function createResolver(root: string, listing: boolean): { resolve(rawPath: string, search: string): Target; clear(): void } {
-  const cache = new Map<string, { target: Target; at: number }>();
+export function createResolver(root: string, listing: boolean): { resolve(rawPath: string, search: string): Target; clear(): void; close(): void } {
+  const cache = new Map<string, Target>();
+  const expiry = setInterval(() => cache.clear(), FRESH_MS);
+  expiry.unref();
   return {
     resolve(rawPath, search) {
-      const now = Date.now();
-      const hit = cache.get(rawPath);
-      let target: Target;
-      if (hit && now - hit.at < FRESH_MS) {
-        target = hit.target;
-      } else {
+      let target = cache.get(rawPath);
+      if (target === undefined) {
         target = resolveTarget(root, rawPath, '', listing);
         if (cache.size >= CACHE_MAX) cache.clear();
-        cache.set(rawPath, { target, at: now });
+        cache.set(rawPath, target);
       }
       return target.kind === 'redirect' && search ? { kind: 'redirect', location: target.location + search } : target;
+    },
+    close() {
+      clearInterval(expiry);
     },
     clear() {
       cache.clear();

@@ -70,6 +70,12 @@ export function createMemoryStore<T>(options: MemoryStoreOptions): MemoryStore<T
   const ttlMs = ttlSeconds * 1000;
   const probation = new Map<string, Entry<T>>();
   const protectedSeg = new Map<string, Entry<T>>();
+  /** The id last put in protected: when it is used again it is already in place (no delete and set, which churn a small Map). */
+  let newestProtected: string | undefined;
+  const protect = (id: string, entry: Entry<T>): void => {
+    protectedSeg.set(id, entry);
+    newestProtected = id;
+  };
 
   const isExpired = (entry: Entry<T>, t: number): boolean => ttlMs > 0 && t - entry.last > ttlMs;
   const has = (id: string): boolean => probation.has(id) || protectedSeg.has(id);
@@ -109,10 +115,15 @@ export function createMemoryStore<T>(options: MemoryStoreOptions): MemoryStore<T
       if (entry === undefined) return undefined;
       const segment = inProbation ? probation : protectedSeg;
       const t = now();
-      segment.delete(id);
-      if (isExpired(entry, t)) return undefined;
+      if (isExpired(entry, t)) {
+        segment.delete(id);
+        return undefined;
+      }
       entry.last = t;
-      (inProbation && sameRequest ? probation : protectedSeg).set(id, entry);
+      if (!inProbation && id === newestProtected) return entry.data;
+      segment.delete(id);
+      if (inProbation && sameRequest) probation.set(id, entry);
+      else protect(id, entry);
       return entry.data;
     },
 
@@ -136,7 +147,8 @@ export function createMemoryStore<T>(options: MemoryStoreOptions): MemoryStore<T
       segment.delete(id);
       const fresh = freshId();
       entry.last = now();
-      segment.set(fresh, entry);
+      if (segment === protectedSeg) protect(fresh, entry);
+      else probation.set(fresh, entry);
       return fresh;
     },
 

@@ -238,6 +238,28 @@ describe('createMemoryStore: eviction', () => {
     expect(store.size).toBe(3);
   });
 
+  it('keeps LRU order when the newest protected entry is used again and again, and after it is renamed or deleted', () => {
+    const store = createMemoryStore<string>({ maxSessions: 3, ttlSeconds: 0 });
+    const a = store.create('a');
+    const b = store.create('b');
+    store.get(a);
+    store.get(b); // protected order: a, b (b newest)
+    for (let i = 0; i < 5; i++) store.get(b); // already newest: stays so
+    store.get(a); // protected order: b, a
+    store.get(a);
+    const c = store.create('c');
+    store.get(c); // protected order: b, a, c
+    store.create('d'); // full, probation empty: evicts b, the oldest protected
+    expect(store.get(b, true)).toBeUndefined();
+    const a2 = store.rename(a)!; // protected order: c, a2
+    store.get(c); // protected order: a2, c
+    store.delete(c);
+    store.create('e');
+    store.create('f'); // full (a2, d or e, f): the oldest probation entry goes first
+    expect(store.get(a2, true)).toBe('a');
+    expect(store.size).toBe(3);
+  });
+
   it('evicts an expired entry before a fresh probation entry', () => {
     const clock = fakeClock();
     const store = createMemoryStore<string>({ maxSessions: 2, ttlSeconds: 10, now: clock.now });
