@@ -73,12 +73,15 @@ function isJsx(t: typeof ts, node: ts.Node): boolean {
 }
 
 let worker: Worker | undefined;
+let idle: NodeJS.Timeout | undefined;
 let nextId = 0;
+/** An idle worker is stopped (its TypeScript is tens of MB); the next .tsx compile starts another. */
+const IDLE_MS = 10_000;
 const waiting = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
 
 /**
- * `printTopLevelJsx` on a worker thread (started on first use, kept while the
- * process lives, holding the process open only while it has work).
+ * `printTopLevelJsx` on a worker thread (started on first use, stopped after
+ * IDLE_MS without work, holding the process open only while it has work).
  */
 export function printTopLevelJsxOffThread(source: string, fileName: string): Promise<string> {
   if (!source.includes('<')) return Promise.resolve(source);
@@ -88,12 +91,23 @@ export function printTopLevelJsxOffThread(source: string, fileName: string): Pro
       const job = waiting.get(msg.id);
       if (!job) return;
       waiting.delete(msg.id);
-      if (!waiting.size) w.unref();
+      if (!waiting.size) {
+        w.unref();
+        idle = setTimeout(() => {
+          if (worker === w && !waiting.size) {
+            worker = undefined;
+            void w.terminate();
+          }
+        }, IDLE_MS);
+        idle.unref();
+      }
       if (msg.error !== undefined) job.reject(new Error(`the .tsx statement pass failed: ${msg.error}`));
       else job.resolve(msg.text!);
     });
+    // A crash fails the jobs of the current worker (an idle one stopped on purpose has none).
     const fail = (err: Error): void => {
-      if (worker === w) worker = undefined;
+      if (worker !== w) return;
+      worker = undefined;
       for (const job of waiting.values()) job.reject(new Error(`the .tsx statement pass stopped: ${err.message}`));
       waiting.clear();
     };
@@ -101,6 +115,7 @@ export function printTopLevelJsxOffThread(source: string, fileName: string): Pro
     w.on('exit', (code) => fail(new Error(`its thread exited with code ${code}`)));
     worker = w;
   }
+  clearTimeout(idle);
   const id = nextId++;
   worker.ref();
   worker.postMessage({ id, source, fileName });

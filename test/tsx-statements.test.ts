@@ -121,3 +121,21 @@ describe('printTopLevelJsx', () => {
     expect(printed).toEqual(['<h1>Hello &lt;Ann&gt;</h1>', '<p>a</p>', '<b>&lt;Ann&gt;</b>']);
   });
 });
+
+describe('printTopLevelJsxOffThread (the server keeps TypeScript off its own thread)', () => {
+  it('gives what printTopLevelJsx gives, for concurrent jobs and a later one', async () => {
+    const { printTopLevelJsxOffThread } = await import('../dist/tsx-statements.js');
+    const sources = [
+      '<h1>Hi</h1>;\n',
+      'const a = 1;\n<p>{a}</p>\n<p>b</p>\n',
+      'function C() { return <b/>; }\n(<C/>);\n',
+      'const x = 1 < 2;\n',
+      'no markup at all\n',
+    ];
+    const results = await Promise.all(sources.map((s, i) => printTopLevelJsxOffThread(s, `p${i}.tsx`)));
+    expect(results).toEqual(sources.map((s, i) => printTopLevelJsx(s, `p${i}.tsx`)));
+    expect(results[0]).toBe('print(<h1>Hi</h1>);\n');
+    // Again, on the same (or a restarted) worker.
+    expect(await printTopLevelJsxOffThread(sources[1]!, 'again.tsx')).toBe(printTopLevelJsx(sources[1]!, 'again.tsx'));
+  });
+});
