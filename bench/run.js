@@ -2,7 +2,10 @@
 // same workloads in one run. Prints requests/s and the ratio to the baseline;
 // quote the ratios: absolute figures drift on shared machines.
 // Load comes from wrk (apt-get install wrk): -t1 -c32, BENCH_SECONDS per round,
-// BENCH_ROUNDS interleaved rounds, median kept. BENCH_ONLY=word,word selects workloads.
+// BENCH_ROUNDS interleaved rounds (each server in turn, the order reversed every other
+// round). A ratio is the median of the rounds' own ratios: each compares servers measured
+// seconds apart, so the slow drifts of a shared machine cancel out; req/s is the median
+// of the rounds. BENCH_ONLY=word,word selects workloads.
 import { spawn, execFileSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
@@ -13,8 +16,8 @@ import path from 'node:path';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const selected = (name) => !ONLY || ONLY.some((o) => name.includes(o));
 
@@ -92,6 +95,8 @@ async function load(url, count, concurrency, headers = {}) {
   agent.destroy();
 }
 
+/** The servers of a round in turn: every other round in reverse order, so no one always goes first. */
+const inTurn = (xs, round) => (round % 2 ? [...xs].reverse() : xs);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
@@ -121,17 +126,18 @@ try {
     const servers = w.servers.map((n) => all[n]);
     const results = Object.fromEntries(servers.map((s) => [s.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const s of servers) {
+      for (const s of inTurn(servers, round)) {
         const url = s.url + w.path;
         await get(url); // warm up (compile)
         const headers = w.cookie ? [`Cookie: ${await cookieOf(url)}`] : [];
         results[s.name].push(wrk(url, headers));
       }
     }
-    const base = median(results['node:http']);
+    const base = results['node:http'];
     for (const s of servers) {
       const rps = median(results[s.name]);
-      const row = { workload: w.name, server: s.name, 'req/s': Math.round(rps), ratio: (rps / base).toFixed(2) };
+      const ratio = median(results[s.name].map((r, i) => r / base[i]));
+      const row = { workload: w.name, server: s.name, 'req/s': Math.round(rps), ratio: ratio.toFixed(2) };
       rows.push(row);
       console.log(`${row.workload.padEnd(34)} ${row.server.padEnd(14)} ${String(row['req/s']).padStart(7)} req/s  ratio ${row.ratio}`);
     }
@@ -142,16 +148,16 @@ try {
     const results = { hello: [] };
     for (const t of TEMPLATES) results[t.path] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      for (const t of [{ path: '/hello' }, ...TEMPLATES.filter((t) => selected(t.name))]) {
+      for (const t of inTurn([{ path: '/hello' }, ...TEMPLATES.filter((t) => selected(t.name))], round)) {
         const res = await get(k.url + t.path);
         if (res.status !== 200) throw new Error(`${t.path}: ${res.status} ${res.body.slice(0, 200)}`);
         results[t.path === '/hello' ? 'hello' : t.path].push(wrk(k.url + t.path));
       }
     }
-    const hello = median(results.hello);
     for (const t of TEMPLATES.filter((t) => selected(t.name))) {
       const rps = median(results[t.path]);
-      const row = { workload: t.name, server: 'karrigell-ts', 'req/s': Math.round(rps), ratio: `${(rps / hello).toFixed(2)} of hello` };
+      const ratio = median(results[t.path].map((r, i) => r / results.hello[i]));
+      const row = { workload: t.name, server: 'karrigell-ts', 'req/s': Math.round(rps), ratio: `${ratio.toFixed(2)} of hello` };
       rows.push(row);
       console.log(`${row.workload.padEnd(34)} ${row.server.padEnd(14)} ${String(row['req/s']).padStart(7)} req/s  ratio ${row.ratio}`);
     }
@@ -224,7 +230,7 @@ try {
       const single = all['karrigell-ts'];
       const results = { memory: [], redis: [] };
       for (let round = 0; round < ROUNDS; round++) {
-        for (const [key, s] of [['memory', single], ['redis', clustered]]) {
+        for (const [key, s] of inTurn([['memory', single], ['redis', clustered]], round)) {
           const url = s.url + '/counter';
           await get(url); // warm up
           results[key].push(wrk(url, [`Cookie: ${await cookieOf(url)}`]));
@@ -232,13 +238,14 @@ try {
       }
       const memory = median(results.memory);
       const shared = median(results.redis);
-      const row = { workload: 'session page, 2 workers + Redis', server: 'karrigell-ts', 'req/s': Math.round(shared), ratio: `${(shared / memory).toFixed(2)} of 1 process + memory` };
+      const ratio = median(results.redis.map((r, i) => r / results.memory[i]));
+      const row = { workload: 'session page, 2 workers + Redis', server: 'karrigell-ts', 'req/s': Math.round(shared), ratio: `${ratio.toFixed(2)} of 1 process + memory` };
       rows.push(row);
       console.log(`${row.workload.padEnd(34)} ${row.server.padEnd(14)} ${String(row['req/s']).padStart(7)} req/s  ratio ${row.ratio} (${Math.round(memory)} req/s)`);
     }
   }
 
-  console.log('\nSummary (ratio to bare node:http, median of %d rounds of %ds):', ROUNDS, SECONDS);
+  console.log('\nSummary (ratio to bare node:http: median of %d paired rounds of %ds):', ROUNDS, SECONDS);
   console.table(rows);
 } finally {
   for (const s of started) s.proc.kill('SIGKILL');

@@ -138,11 +138,11 @@ export function createHandler(deps: HandlerDeps): {
     try {
       running = runInContext(ctx, target.file);
     } catch (err) {
-      deadlines.running = undefined;
+      deadlines.leave();
       track?.end();
       return scriptFailed(ctx, err);
     }
-    deadlines.running = undefined;
+    deadlines.leave();
     if (running instanceof Promise) {
       deadlines.add(ctx);
       void waitFor(ctx, running);
@@ -289,6 +289,8 @@ interface Deadlines {
   running: PageContext | undefined;
   /** Notes the page about to run synchronously (answering one left there by a stop first). */
   enter(ctx: PageContext): void;
+  /** The page returned (or threw): it is no longer running. */
+  leave(): void;
   add(ctx: PageContext): void;
   /** False if the deadline of `ctx` already passed (it was answered). */
   remove(ctx: PageContext): boolean;
@@ -296,7 +298,7 @@ interface Deadlines {
 }
 
 function createDeadlines(seconds: number, onTimeout: (ctx: PageContext) => void): Deadlines {
-  if (!(seconds > 0)) return { running: undefined, enter() {}, add() {}, remove: () => true, close() {} };
+  if (!(seconds > 0)) return { running: undefined, enter() {}, leave() {}, add() {}, remove: () => true, close() {} };
   const ms = seconds * 1000;
   const waiting = new Map<PageContext, number>();
   const sweep = (): void => {
@@ -322,6 +324,9 @@ function createDeadlines(seconds: number, onTimeout: (ctx: PageContext) => void)
       const stuck = deadlines.running;
       deadlines.running = ctx;
       if (stuck) onTimeout(stuck);
+    },
+    leave() {
+      deadlines.running = undefined;
     },
     add(ctx) {
       waiting.set(ctx, Date.now() + ms);
