@@ -82,33 +82,48 @@ interface MemoryRecord {
   closed: boolean;
 }
 
+/** The link from a session's data object to its record (a symbol: not data, never enumerated). */
+const RECORD = Symbol('karrigell-ts.session');
+
 /**
  * The memory backend: the store holds the live objects themselves, so
  * concurrent requests of one visitor share one object and lose nothing.
- * `close` and `regenerate` are defined once per session (not per request):
- * they change the record, and each request that opened the session sends the
- * cookie that follows from it after its script.
+ * `close` and `regenerate` are methods of a prototype shared by every
+ * session (a session costs its data, its record and its id: it lives long
+ * enough to be promoted, so every byte counts under a flood); they change the
+ * record, and each request that opened the session sends the cookie that
+ * follows from it after its script.
  */
 export function createMemorySessions(maxSessions: number, ttlSeconds: number): SessionBackend & { readonly size: number } {
   const store = createMemoryStore<MemoryRecord>({ maxSessions, ttlSeconds });
+  const recordOf = (so: unknown, method: string): MemoryRecord => {
+    const record = (so as { [RECORD]?: MemoryRecord } | undefined)?.[RECORD];
+    if (!record) throw new TypeError(`${method}() must be called on the session: so.${method}()`);
+    return record;
+  };
+  const methods: SessionMethods = {
+    close(this: SessionObject) {
+      const record = recordOf(this, 'close');
+      if (record.closed) return;
+      record.closed = true;
+      store.delete(record.id);
+    },
+    regenerate(this: SessionObject) {
+      const record = recordOf(this, 'regenerate');
+      if (record.closed) return;
+      record.id = store.rename(record.id) ?? record.id;
+    },
+  };
+  // No Object.prototype behind it: a session key can be any name (`constructor`, `__proto__` …).
+  const proto = Object.create(null, {
+    close: { value: methods.close },
+    regenerate: { value: methods.regenerate },
+  }) as SessionMethods;
 
   function newRecord(): MemoryRecord {
-    const data = Object.create(null) as SessionObject;
+    const data = Object.create(proto) as SessionObject;
     const record: MemoryRecord = { id: '', data, closed: false };
-    const methods: SessionMethods = {
-      close() {
-        if (record.closed) return;
-        record.closed = true;
-        store.delete(record.id);
-      },
-      regenerate() {
-        if (record.closed) return;
-        record.id = store.rename(record.id) ?? record.id;
-      },
-    };
-    for (const name of ['close', 'regenerate'] as const) {
-      Object.defineProperty(data, name, { value: methods[name], enumerable: false, writable: false, configurable: false });
-    }
+    Object.defineProperty(data, RECORD, { value: record });
     record.id = store.create(record);
     return record;
   }
