@@ -3,8 +3,10 @@
 // Unlike req/s on a shared machine, an instruction count repeats run after run: it
 // tells whether a change made the request's path longer. It is not time (cache misses
 // and the kernel's share are not in it): `npm run bench` stays the measure of speed.
-// Each server runs under callgrind with instrumentation off, gets WARM requests (the
-// JIT settles), then COUNT requests with instrumentation on (32 at a time, keep-alive).
+// Each server runs under callgrind with instrumentation off, gets WARM requests (32 at
+// a time: the JIT settles), then COUNT requests one after the other with instrumentation
+// on (one at a time, so that every request takes a whole turn of the event loop: with
+// many in flight, how many share a turn depends on timing, and so would the count).
 // BENCH_ONLY=word,word selects workloads.
 import { spawn, execFileSync } from 'node:child_process';
 import http from 'node:http';
@@ -66,9 +68,9 @@ function start(args) {
   });
 }
 
-/** `count` keep-alive GETs, 32 at a time. */
-async function load(url, count, headers) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+/** `count` keep-alive GETs, `concurrency` at a time. */
+async function load(url, count, headers, concurrency) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   let next = 0;
   const one = () =>
     new Promise((resolve, reject) => {
@@ -80,7 +82,7 @@ async function load(url, count, headers) {
         })
         .on('error', reject);
     });
-  await Promise.all(Array.from({ length: 32 }, async () => {
+  await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < count) {
       next++;
       await one();
@@ -107,9 +109,9 @@ async function measure(server, workload) {
   try {
     const target = url + workload.path;
     const headers = workload.cookie ? { cookie: await cookieOf(target) } : {};
-    await load(target, WARM, headers);
+    await load(target, WARM, headers, 32);
     execFileSync('callgrind_control', ['-i', 'on', String(proc.pid)], { stdio: 'ignore' });
-    await load(target, COUNT, headers);
+    await load(target, COUNT, headers, 1);
     execFileSync('callgrind_control', ['-i', 'off', String(proc.pid)], { stdio: 'ignore' });
     execFileSync('callgrind_control', ['-d', String(proc.pid)], { stdio: 'ignore' });
   } finally {

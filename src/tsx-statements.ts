@@ -73,15 +73,14 @@ function isJsx(t: typeof ts, node: ts.Node): boolean {
 }
 
 let worker: Worker | undefined;
-let idle: NodeJS.Timeout | undefined;
 let nextId = 0;
-/** An idle worker is stopped (its TypeScript is tens of MB); the next .tsx compile starts another. */
-const IDLE_MS = 10_000;
 const waiting = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
 
 /**
- * `printTopLevelJsx` on a worker thread (started on first use, stopped after
- * IDLE_MS without work, holding the process open only while it has work).
+ * `printTopLevelJsx` on a worker thread (started on first use, holding the
+ * process open only while it has work). It stays for the next edit of a
+ * `.tsx` page (loading TypeScript again would take a few hundred ms);
+ * `releaseTsxWorker` stops it when no compile is expected (production).
  */
 export function printTopLevelJsxOffThread(source: string, fileName: string): Promise<string> {
   if (!source.includes('<')) return Promise.resolve(source);
@@ -91,16 +90,7 @@ export function printTopLevelJsxOffThread(source: string, fileName: string): Pro
       const job = waiting.get(msg.id);
       if (!job) return;
       waiting.delete(msg.id);
-      if (!waiting.size) {
-        w.unref();
-        idle = setTimeout(() => {
-          if (worker === w && !waiting.size) {
-            worker = undefined;
-            void w.terminate();
-          }
-        }, IDLE_MS);
-        idle.unref();
-      }
+      if (!waiting.size) w.unref();
       if (msg.error !== undefined) job.reject(new Error(`the .tsx statement pass failed: ${msg.error}`));
       else job.resolve(msg.text!);
     });
@@ -115,9 +105,16 @@ export function printTopLevelJsxOffThread(source: string, fileName: string): Pro
     w.on('exit', (code) => fail(new Error(`its thread exited with code ${code}`)));
     worker = w;
   }
-  clearTimeout(idle);
   const id = nextId++;
   worker.ref();
   worker.postMessage({ id, source, fileName });
   return new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));
+}
+
+/** Stops the worker once its jobs are done (its TypeScript is tens of MB); a later job starts another. */
+export async function releaseTsxWorker(): Promise<void> {
+  const w = worker;
+  if (!w || waiting.size) return;
+  worker = undefined;
+  await w.terminate();
 }
