@@ -10,6 +10,7 @@ const SITE = {
   'close.ts': 'Session().close();\nprint("closed");\n',
   'regen.ts': 'const so = Session();\nso.kept = "yes";\nso.regenerate();\nprint("regenerated");\n',
   'same.ts': 'print(Session() === Session() ? "same" : "different");\n',
+  'shape.ts': 'const so = Session();\nso.a = 1;\nconst { close } = so;\nlet detached = "";\ntry { close(); } catch (e) { detached = (e as Error).message; }\nprint(JSON.stringify({ keys: Object.keys(so), json: JSON.stringify(so), has: "close" in so, own: Object.getOwnPropertyNames(so), detached }));\n',
   'plain.ts': 'print("no session here");\n',
   'keep.ts': 'class Cart { items: string[] = []; add(x: string) { this.items.push(x); return this.items.length; } }\nconst so = Session();\nso.cart ??= new Cart();\nso.fn ??= () => "fn kept";\nprint(so.cart.add(String(QUERY.item)), so.fn());\n',
 };
@@ -107,6 +108,18 @@ describe('Session()', () => {
     const c = client(url);
     await c.get('/keep?item=a');
     expect((await c.get('/keep?item=b')).body).toBe('2 fn kept\n');
+  });
+
+  it('a session object shows only its data; close and regenerate are its methods', async () => {
+    const { url } = await serve();
+    const shape = JSON.parse((await client(url).get('/shape')).body);
+    expect(shape).toEqual({
+      keys: ['a'],
+      json: '{"a":1}',
+      has: true,
+      own: ['a'],
+      detached: 'close() must be called on the session: so.close()',
+    });
   });
 
   it('close() discards the session: the next request starts a new, empty one', async () => {
