@@ -35,8 +35,8 @@ export interface HandlerDeps {
   early: EarlyHandler[];
   filters: ResultFilter[];
   sessions: SessionBackend;
-  /** Called around each script run (the timeout watchdog). */
-  track?: { start(): void; end(): void };
+  /** Told how many scripts are in flight at each start and end (the timeout watchdog). */
+  track?: { inFlight(count: number): void };
 }
 
 /** Creates the `(req, res)` function of the server. */
@@ -50,7 +50,7 @@ export function createHandler(deps: HandlerDeps): {
   const { options, root, registry, log, sessions } = deps;
   const { serveStatic, forget } = createStaticServer();
   const resolver = createResolver(root, options.listing);
-  const deadlines = createDeadlines(options.timeout, (ctx) => timedOut(ctx));
+  const deadlines = createDeadlines(options.timeout, deps.track, (ctx) => timedOut(ctx));
   const dev = !options.production;
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -131,49 +131,37 @@ export function createHandler(deps: HandlerDeps): {
       deps: dev ? new Set<string>() : undefined,
       names: undefined,
     };
-    const track = deps.track;
-    track?.start();
     deadlines.enter(ctx);
     let running: PageResult | Promise<PageResult>;
     try {
       running = runInContext(ctx, target.file);
     } catch (err) {
-      deadlines.leave();
-      track?.end();
+      deadlines.settle(ctx);
       return scriptFailed(ctx, err);
     }
-    deadlines.leave();
     if (running instanceof Promise) {
-      deadlines.add(ctx);
+      deadlines.wait(ctx);
       void waitFor(ctx, running);
       return;
     }
-    track?.end();
+    deadlines.settle(ctx);
     send(ctx, running);
   }
 
-  /** A page that awaits: its result, unless its deadline came first. */
+  /** A page that awaits: its result, unless its deadline came first (then it was answered). */
   async function waitFor(ctx: PageContext, running: Promise<PageResult>): Promise<void> {
     let result: PageResult;
     try {
       result = await running;
     } catch (err) {
-      if (ended(ctx)) scriptFailed(ctx, err);
+      if (deadlines.finish(ctx)) scriptFailed(ctx, err);
       return;
     }
-    if (ended(ctx)) send(ctx, result);
-  }
-
-  /** The end of an awaiting page: false if its deadline already answered. */
-  function ended(ctx: PageContext): boolean {
-    if (!deadlines.remove(ctx)) return false;
-    deps.track?.end();
-    return true;
+    if (deadlines.finish(ctx)) send(ctx, result);
   }
 
   /** `--timeout`: the page waited too long, or the watchdog stopped its synchronous loop. */
   function timedOut(ctx: PageContext): void {
-    deps.track?.end();
     log.error(`Script ${relative(root, ctx.file)} stopped after ${options.timeout} s (--timeout) while serving ${ctx.url}`);
     fail(ctx.req, ctx.res, ctx.url, new HttpError(503, `The script took longer than ${options.timeout} s and was stopped`), ctx);
   }
@@ -279,62 +267,85 @@ export function createHandler(deps: HandlerDeps): {
 }
 
 /**
- * `--timeout`: one sweeping timer for all requests instead of a timer each.
- * A page that awaits is entered with its deadline. A page that runs
- * synchronously is only noted in `running` while it runs: no timer can fire
- * meanwhile, so a sweep that finds it there means the watchdog stopped its
- * loop (the stop unwinds past every catch and finally), and it gets its 503.
+ * `--timeout`, and the count of scripts in flight that the watchdog reads.
+ * One sweeping timer serves all requests (none per request), and runs only
+ * while a script is in flight. A page that awaits is entered with its
+ * deadline. A page that runs synchronously is only noted in `running`: no
+ * timer can fire meanwhile, so a sweep that finds it there means the watchdog
+ * stopped its loop (the stop unwinds past every catch and finally), and it is
+ * answered then, or by the next page's `enter`, whichever comes first.
+ * Every script is counted out exactly once: settled, finished or timed out.
  */
 interface Deadlines {
-  running: PageContext | undefined;
-  /** Notes the page about to run synchronously (answering one left there by a stop first). */
+  /** A page starts running synchronously. */
   enter(ctx: PageContext): void;
-  /** The page returned (or threw): it is no longer running. */
-  leave(): void;
-  add(ctx: PageContext): void;
-  /** False if the deadline of `ctx` already passed (it was answered). */
-  remove(ctx: PageContext): boolean;
+  /** It returned (or threw) without awaiting. */
+  settle(ctx: PageContext): void;
+  /** It returned a promise: its deadline starts. */
+  wait(ctx: PageContext): void;
+  /** The promise settled: false if the deadline came first (it was answered). */
+  finish(ctx: PageContext): boolean;
   close(): void;
 }
 
-function createDeadlines(seconds: number, onTimeout: (ctx: PageContext) => void): Deadlines {
-  if (!(seconds > 0)) return { running: undefined, enter() {}, leave() {}, add() {}, remove: () => true, close() {} };
+function createDeadlines(seconds: number, track: HandlerDeps['track'], onTimeout: (ctx: PageContext) => void): Deadlines {
+  if (!(seconds > 0)) return { enter() {}, settle() {}, wait() {}, finish: () => true, close() {} };
   const ms = seconds * 1000;
   const waiting = new Map<PageContext, number>();
+  let running: PageContext | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+  // The count is recomputed, never incremented: a stop landing between two of
+  // these lines cannot leave it wrong for longer than the next change.
+  const counted = (): void => track?.inFlight(waiting.size + (running ? 1 : 0));
+  const stopRunning = (): void => {
+    const stuck = running!;
+    running = undefined;
+    waiting.delete(stuck);
+    counted();
+    onTimeout(stuck);
+  };
   const sweep = (): void => {
-    const stuck = deadlines.running;
-    if (stuck) {
-      deadlines.running = undefined;
-      onTimeout(stuck);
-    }
-    if (!waiting.size) return;
+    if (running) stopRunning();
     const now = Date.now();
     for (const [ctx, deadline] of waiting) {
       if (deadline <= now) {
         waiting.delete(ctx);
+        counted();
         onTimeout(ctx);
       }
     }
+    if (!waiting.size && !running) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
   };
-  const sweeper = setInterval(sweep, Math.min(250, Math.max(10, ms / 10)));
-  sweeper.unref();
-  const deadlines: Deadlines = {
-    running: undefined,
+  return {
     enter(ctx) {
-      const stuck = deadlines.running;
-      deadlines.running = ctx;
-      if (stuck) onTimeout(stuck);
+      if (running) stopRunning();
+      running = ctx;
+      counted();
+      sweeper ??= setInterval(sweep, Math.min(250, Math.max(10, ms / 10))).unref();
     },
-    leave() {
-      deadlines.running = undefined;
+    settle(ctx) {
+      if (running !== ctx) return;
+      running = undefined;
+      counted();
     },
-    add(ctx) {
+    wait(ctx) {
       waiting.set(ctx, Date.now() + ms);
+      if (running === ctx) running = undefined;
+      counted();
     },
-    remove: (ctx) => waiting.delete(ctx),
-    close: () => clearInterval(sweeper),
+    finish(ctx) {
+      if (!waiting.delete(ctx)) return false;
+      counted();
+      return true;
+    },
+    close() {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    },
   };
-  return deadlines;
 }
 
 function absolutePath(target: string): string {

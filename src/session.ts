@@ -80,6 +80,8 @@ interface MemoryRecord {
   id: string;
   data: SessionObject;
   closed: boolean;
+  /** The record's own methods, made the first time a script reads them. */
+  methods: SessionMethods | undefined;
 }
 
 /** The link from a session's data object to its record (a symbol: not data, never enumerated). */
@@ -88,41 +90,46 @@ const RECORD = Symbol('karrigell-ts.session');
 /**
  * The memory backend: the store holds the live objects themselves, so
  * concurrent requests of one visitor share one object and lose nothing.
- * `close` and `regenerate` are methods of a prototype shared by every
- * session (a session costs its data, its record and its id: it lives long
- * enough to be promoted, so every byte counts under a flood); they change the
- * record, and each request that opened the session sends the cookie that
- * follows from it after its script.
+ * `close` and `regenerate` are getters of a prototype shared by every
+ * session, which make the record's methods the first time they are read (a
+ * session costs its data, its record and its id: it lives long enough to be
+ * promoted, so every byte counts under a flood). They change the record, and
+ * each request that opened the session sends the cookie that follows from it
+ * after its script.
  */
 export function createMemorySessions(maxSessions: number, ttlSeconds: number): SessionBackend & { readonly size: number } {
   const store = createMemoryStore<MemoryRecord>({ maxSessions, ttlSeconds });
-  const recordOf = (so: unknown, method: string): MemoryRecord => {
-    const record = (so as { [RECORD]?: MemoryRecord } | undefined)?.[RECORD];
-    if (!record) throw new TypeError(`${method}() must be called on the session: so.${method}()`);
-    return record;
-  };
-  const methods: SessionMethods = {
-    close(this: SessionObject) {
-      const record = recordOf(this, 'close');
-      if (record.closed) return;
-      record.closed = true;
-      store.delete(record.id);
-    },
-    regenerate(this: SessionObject) {
-      const record = recordOf(this, 'regenerate');
-      if (record.closed) return;
-      record.id = store.rename(record.id) ?? record.id;
-    },
+  const methodsOf = (so: unknown): SessionMethods => {
+    const record = (so as { [RECORD]: MemoryRecord })[RECORD];
+    return (record.methods ??= {
+      close() {
+        if (record.closed) return;
+        record.closed = true;
+        store.delete(record.id);
+      },
+      regenerate() {
+        if (record.closed) return;
+        record.id = store.rename(record.id) ?? record.id;
+      },
+    });
   };
   // No Object.prototype behind it: a session key can be any name (`constructor`, `__proto__` …).
   const proto = Object.create(null, {
-    close: { value: methods.close },
-    regenerate: { value: methods.regenerate },
+    close: {
+      get(this: SessionObject) {
+        return methodsOf(this).close;
+      },
+    },
+    regenerate: {
+      get(this: SessionObject) {
+        return methodsOf(this).regenerate;
+      },
+    },
   }) as SessionMethods;
 
   function newRecord(): MemoryRecord {
     const data = Object.create(proto) as SessionObject;
-    const record: MemoryRecord = { id: '', data, closed: false };
+    const record: MemoryRecord = { id: '', data, closed: false, methods: undefined };
     Object.defineProperty(data, RECORD, { value: record });
     record.id = store.create(record);
     return record;

@@ -2,14 +2,15 @@
 import { Worker } from 'node:worker_threads';
 
 export interface Watchdog {
-  start(): void;
-  end(): void;
+  /** The number of scripts in flight (written at every start and end: also a sign of progress). */
+  inFlight(count: number): void;
   stop(): Promise<void>;
 }
 
 /** Starts the watchdog thread; `timeoutSeconds` > 0. */
 export function startWatchdog(timeoutSeconds: number): Watchdog {
-  const buffer = new SharedArrayBuffer(16);
+  // [0] heartbeat (ms), [1] scripts in flight, [2] progress: bumped at every start and end.
+  const buffer = new SharedArrayBuffer(24);
   const state = new Float64Array(buffer);
   state[0] = Date.now();
   const timeoutMs = timeoutSeconds * 1000;
@@ -20,13 +21,10 @@ export function startWatchdog(timeoutSeconds: number): Watchdog {
   const beat = setInterval(() => (state[0] = Date.now()), Math.min(250, Math.max(5, timeoutMs / 8)));
   beat.unref();
   return {
-    // No clock read per request: the beat is at most 1/8 of the timeout old
-    // when a script starts, so a loop is stopped between 7/8 and all of it.
-    start() {
-      state[1]++;
-    },
-    end() {
-      state[1]--;
+    // No clock read per request: the watchdog thread notes when progress moves.
+    inFlight(count) {
+      state[1] = count;
+      state[2]++;
     },
     async stop() {
       clearInterval(beat);

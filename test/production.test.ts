@@ -1,5 +1,6 @@
 // Issue 6 (single process): --production (precompile, fail-fast, plain 500 with a request id),
 // --timeout (a synchronous loop and a hung await), graceful SIGTERM, --trust-proxy, stray failures.
+import net from 'node:net';
 import { describe, it, expect, afterAll } from 'vitest';
 import { createServer } from '../dist/index.js';
 import { tempSite, spawnCli, runCli, sleep } from './helpers.js';
@@ -9,6 +10,7 @@ const SITE = {
   'fail.ts': 'interface A { b: number }\nconst a = JSON.parse("{}") as A;\nthrow new Error("secret detail " + a.b);\n',
   'spin.ts': 'let n = 0;\nwhile (true) { n++; }\n',
   'hang.ts': 'await new Promise(() => {});\nprint("never");\n',
+  'busy.ts': 'const until = Date.now() + Number(QUERY.ms ?? 40);\nwhile (Date.now() < until) {}\nprint("done");\n',
   'wait.ts': 'await new Promise((r) => setTimeout(r, Number(QUERY.ms ?? 800)));\nprint("finished");\n',
   'who.ts': 'const so = Session();\nso.n = 1;\nconst h = REQUEST_HANDLER;\nprint(JSON.stringify({ ip: h.clientAddress, protocol: h.protocol, host: h.host }));\n',
   'stray.ts': 'setTimeout(() => { throw new Error("stray timer") }, 5);\nvoid Promise.reject(new Error("lost promise"));\nprint("fine");\n',
@@ -112,6 +114,35 @@ describe('--timeout', () => {
       // A later loop is stopped too: nothing was left half-counted.
       expect((await fetch(cli.url + '/spin')).status).toBe(503);
       expect(cli.stderr()).toContain('spin.ts stopped after 0.5 s');
+    } finally {
+      await cli.kill();
+    }
+  });
+
+  it('never stops quick pages that only add up to more than the timeout in one turn of the event loop', async () => {
+    // Timers (the heartbeat) do not run while a batch of ready sockets is served: 1 page of
+    // 300 ms and 12 of 60 ms, all ready at once, hold the thread for over 1 s with --timeout 0.5.
+    const cli = await spawnCli(['serve', tempSite(SITE), '--port', '0', '--quiet', '--production', '--timeout', '0.5']);
+    try {
+      const port = Number(new URL(cli.url).port);
+      const sockets = await Promise.all(Array.from({ length: 13 }, () => new Promise<net.Socket>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => resolve(s));
+      })));
+      const statuses = sockets.map((s) => new Promise<string>((resolve) => {
+        let text = '';
+        s.setEncoding('latin1');
+        s.on('data', (d: string) => {
+          text += d;
+          if (text.includes('\r\n\r\n')) resolve(text.slice(9, 12));
+        });
+        s.on('close', () => resolve(text.slice(9, 12) || 'closed'));
+      }));
+      sockets[0]!.write('GET /busy?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n');
+      await sleep(50);
+      for (const s of sockets.slice(1)) s.write('GET /busy?ms=60 HTTP/1.1\r\nHost: x\r\n\r\n');
+      expect(await Promise.all(statuses)).toEqual(Array(13).fill('200'));
+      for (const s of sockets) s.destroy();
+      expect(cli.stderr()).not.toContain('stopped after');
     } finally {
       await cli.kill();
     }
