@@ -8,14 +8,11 @@
 // on (one at a time, so that every request takes a whole turn of the event loop: with
 // many in flight, how many share a turn depends on timing, and so would the count).
 // BENCH_ONLY=word,word selects workloads.
-import { spawn, execFileSync } from 'node:child_process';
-import http from 'node:http';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import { start, cookieOf, load } from './servers.js';
 const WARM = Number(process.env.BENCH_WARM ?? 20_000);
 const COUNT = Number(process.env.BENCH_COUNT ?? 5_000);
 const ONLY = process.env.BENCH_ONLY?.split(',');
@@ -45,73 +42,18 @@ const SERVERS = [
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-callgrind-'));
 
-/** Starts `node args` under callgrind (instrumentation off); resolves with { url, proc } once it prints its URL. */
-function start(args) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}/cg.%p`, process.execPath, ...args], {
-      cwd: repo,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`no URL from ${args.join(' ')} under valgrind: ${text}`)), 120_000);
-    proc.stdout.on('data', (d) => {
-      text += d;
-      const m = /http:\/\/[\d.]+:\d+/.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        proc.stdout.removeAllListeners('data');
-        proc.stdout.resume();
-        resolve({ url: m[0], proc });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} under valgrind`)));
-  });
-}
-
-/** `count` keep-alive GETs, `concurrency` at a time. */
-async function load(url, count, headers, concurrency) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  let next = 0;
-  const one = () =>
-    new Promise((resolve, reject) => {
-      http
-        .get(url, { agent, headers }, (res) => {
-          if (res.statusCode !== 200) reject(new Error(`${url}: ${res.statusCode}`));
-          res.resume();
-          res.on('end', resolve);
-        })
-        .on('error', reject);
-    });
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) {
-      next++;
-      await one();
-    }
-  }));
-  agent.destroy();
-}
-
-function cookieOf(url) {
-  return new Promise((resolve, reject) => {
-    http.get(url, { agent: false }, (res) => {
-      res.resume();
-      const m = /sessionId=[^;]+/.exec((res.headers['set-cookie'] ?? []).join('\n'));
-      if (m) resolve(m[0]);
-      else reject(new Error(`no session cookie from ${url}`));
-    }).on('error', reject);
-  });
-}
-
 /** Instructions per request of one server on one workload. */
 async function measure(server, workload) {
-  const { url, proc } = await start(server.args);
+  // Instrumentation off until the warm-up is done.
+  const wrapper = ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}/cg.%p`];
+  const { url, proc } = await start(server.name, server.args, { wrapper, timeoutMs: 120_000, stderr: 'ignore' });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   try {
     const target = url + workload.path;
     const headers = workload.cookie ? { cookie: await cookieOf(target) } : {};
-    await load(target, WARM, headers, 32);
+    await load(target, WARM, 32, headers);
     execFileSync('callgrind_control', ['-i', 'on', String(proc.pid)], { stdio: 'ignore' });
-    await load(target, COUNT, headers, 1);
+    await load(target, COUNT, 1, headers);
     execFileSync('callgrind_control', ['-i', 'off', String(proc.pid)], { stdio: 'ignore' });
     execFileSync('callgrind_control', ['-d', String(proc.pid)], { stdio: 'ignore' });
   } finally {

@@ -11,11 +11,9 @@ import http from 'node:http';
 import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { repo, start, get, cookieOf, load } from './servers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ONLY = process.env.BENCH_ONLY?.split(',');
@@ -30,26 +28,6 @@ try {
   }
 }
 
-/** Starts a server process; resolves with { name, url, proc } once it prints its URL. */
-function start(name, args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${out}`)), 30_000);
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = /http:\/\/[\d.]+:\d+/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        proc.stdout.removeAllListeners('data');
-        proc.stdout.resume();
-        resolve({ name, url: m[0], proc });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`${name} exited with ${code}: ${out}`)));
-  });
-}
-
 function wrk(url, headers = []) {
   const args = ['-t1', '-c32', `-d${SECONDS}s`];
   for (const h of headers) args.push('-H', h);
@@ -57,42 +35,6 @@ function wrk(url, headers = []) {
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1];
   if (errors) console.error(`  warning: ${errors} non-2xx responses from ${url}`);
   return Number(/Requests\/sec:\s*([\d.]+)/.exec(text)?.[1] ?? 0);
-}
-
-/** One GET on a fresh connection: { status, headers, body }. */
-function get(url, headers = {}, agent = false) {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent, headers }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
-      })
-      .on('error', reject);
-  });
-}
-
-async function cookieOf(url) {
-  const res = await get(url);
-  const m = /sessionId=[^;]+/.exec((res.headers['set-cookie'] ?? []).join('\n'));
-  if (!m) throw new Error(`no session cookie from ${url}`);
-  return m[0];
-}
-
-/** `count` GETs, `concurrency` at a time, on keep-alive connections. */
-async function load(url, count, concurrency, headers = {}) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      next++;
-      const res = await get(url, headers, agent);
-      if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  agent.destroy();
 }
 
 /** The servers of a round in turn: every other round in reverse order, so no one always goes first. */
