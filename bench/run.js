@@ -10,9 +10,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { repo, start, get, cookieOf, load } from './servers.js';
+import { start, get, cookieOf, load } from './servers.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -120,11 +118,7 @@ try {
 
   if (selected('memory')) {
     // A fresh server with the default bound (1000 sessions): RSS after 1 000 and after 100 000 new sessions.
-    // Its site holds the session page only: a .tsx page would start the JSX worker, whose
-    // idle stop in the middle of the run would hide growth.
-    const siteDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-bench-'));
-    fs.copyFileSync(path.join(repo, 'bench/site/new-session.ts'), path.join(siteDir, 'new-session.ts'));
-    const fresh = await start('karrigell-ts (fresh)', ['bin/karrigell-ts.js', 'serve', siteDir, '--port', '0', '--quiet', '--production']);
+    const fresh = await start('karrigell-ts (fresh)', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production']);
     started.push(fresh);
     const url = fresh.url + '/new-session';
     await load(url, 1000, 32);

@@ -333,7 +333,7 @@ function createDeadlines(seconds: number, track: HandlerDeps['track'], onTimeout
     },
     wait(ctx) {
       waiting.set(ctx, Date.now() + ms);
-      if (running === ctx) running = undefined;
+      running = undefined;
       counted();
     },
     finish(ctx) {

@@ -5,7 +5,6 @@ import { compileFile, CompileError } from './compile.js';
 import { isScriptFile } from './resolve.js';
 import { relative } from './errors.js';
 import type { ModuleRegistry } from './modules.js';
-import { releaseTsxWorker } from './tsx-statements.js';
 
 /** Every script file under `root` (skipping dot-folders and node_modules). */
 export function listScripts(root: string): string[] {
@@ -46,7 +45,5 @@ export async function precompile(root: string, registry: ModuleRegistry): Promis
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
-  // Production compiles nothing after this: the .tsx worker's memory goes back.
-  await releaseTsxWorker();
   return [...new Set(failures)].sort();
 }

@@ -16,6 +16,7 @@ import { startLiveReload } from './live.js';
 import { createInclude } from './include.js';
 import { createRedisSessions } from './session-redis.js';
 import { precompile } from './precompile.js';
+import { releaseTsxWorker } from './tsx-statements.js';
 import { watchProcessFaults } from './faults.js';
 import { createTypeBanner } from './type-banner.js';
 
@@ -46,6 +47,8 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const registry = createModuleRegistry();
   if (options.production) {
     const failures = await precompile(root, registry);
+    // Production compiles nothing after this: the .tsx worker's memory goes back.
+    await releaseTsxWorker();
     if (failures.length) {
       throw new OptionError(`${failures.length} script${failures.length > 1 ? 's' : ''} failed to compile:\n${failures.map((f) => '  ' + f).join('\n')}`);
     }

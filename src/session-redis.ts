@@ -16,7 +16,6 @@
  * requests changing different keys both keep their change.
  */
 import v8 from 'node:v8';
-import { originOf } from './origin.js';
 import { createHash } from 'node:crypto';
 import type { Logger } from './log.js';
 import type { PageContext } from './scope.js';
@@ -228,14 +227,14 @@ export async function createRedisSessions(url: string, ttlSeconds: number, log: 
         state.data = undefined;
         state.baseline = undefined;
         state.fresh = false;
-        ctx.cookies.push(clearSessionCookie(originOf(ctx).secure));
+        ctx.cookies.push(clearSessionCookie(ctx));
       },
       regenerate() {
         if (!holder.current || !holder.id) return;
         if (!state.fresh) state.dead.push(holder.id);
         holder.id = newSessionId();
         state.fresh = true;
-        ctx.cookies.push(sessionCookie(holder.id, originOf(ctx).secure));
+        ctx.cookies.push(sessionCookie(ctx, holder.id));
       },
     });
   }
@@ -285,7 +284,7 @@ export async function createRedisSessions(url: string, ttlSeconds: number, log: 
         holder.id = newSessionId();
         state.baseline = new Map();
         state.fresh = true;
-        ctx.cookies.push(sessionCookie(holder.id, originOf(ctx).secure));
+        ctx.cookies.push(sessionCookie(ctx, holder.id));
       }
       // Adopted once: after close(), Session() starts a new session.
       state.loadedId = undefined;

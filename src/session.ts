@@ -36,14 +36,14 @@ export interface SessionBackend {
   shutdown?(): Promise<void> | void;
 }
 
-/** The `Set-Cookie` value of a session id (SPEC §5 flags); ids are base64url, safe as they are. */
-export function sessionCookie(id: string, secure: boolean): string {
-  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+/** The `Set-Cookie` value of a session id (SPEC §5 flags, Secure over HTTPS); ids are base64url, safe as they are. */
+export function sessionCookie(ctx: PageContext, id: string): string {
+  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax${originOf(ctx).secure ? '; Secure' : ''}`;
 }
 
 /** A `Set-Cookie` that removes the session cookie. */
-export function clearSessionCookie(secure: boolean): string {
-  return cookie.serialize(SESSION_COOKIE, '', { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: 0, expires: new Date(0) });
+export function clearSessionCookie(ctx: PageContext): string {
+  return cookie.serialize(SESSION_COOKIE, '', { path: '/', httpOnly: true, sameSite: 'lax', secure: originOf(ctx).secure, maxAge: 0, expires: new Date(0) });
 }
 
 /** The session id sent by the client, if any. */
@@ -144,7 +144,7 @@ export function createMemorySessions(maxSessions: number, ttlSeconds: number): S
       let record = sent ? store.get(sent) : undefined;
       if (!record || record.closed) {
         record = newRecord();
-        ctx.cookies.push(sessionCookie(record.id, originOf(ctx).secure));
+        ctx.cookies.push(sessionCookie(ctx, record.id));
       }
       holder.state = record;
       holder.id = record.id;
@@ -155,8 +155,8 @@ export function createMemorySessions(maxSessions: number, ttlSeconds: number): S
       const holder = ctx.session;
       const record = holder.state as MemoryRecord | undefined;
       if (!record) return;
-      if (record.closed) ctx.cookies.push(clearSessionCookie(originOf(ctx).secure));
-      else if (record.id !== holder.id) ctx.cookies.push(sessionCookie(record.id, originOf(ctx).secure));
+      if (record.closed) ctx.cookies.push(clearSessionCookie(ctx));
+      else if (record.id !== holder.id) ctx.cookies.push(sessionCookie(ctx, record.id));
     },
     get size() {
       return store.size;

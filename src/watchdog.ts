@@ -9,22 +9,21 @@ export interface Watchdog {
 
 /** Starts the watchdog thread; `timeoutSeconds` > 0. */
 export function startWatchdog(timeoutSeconds: number): Watchdog {
-  // [0] heartbeat (ms), [1] scripts in flight, [2] progress: bumped at every start and end.
-  const buffer = new SharedArrayBuffer(24);
+  // [0] progress: bumped by a timer and at every script start and end; [1] scripts in flight.
+  const buffer = new SharedArrayBuffer(16);
   const state = new Float64Array(buffer);
-  state[0] = Date.now();
   const timeoutMs = timeoutSeconds * 1000;
   const worker = new Worker(new URL('./watchdog-worker.js', import.meta.url), { workerData: { buffer, timeoutMs } });
   worker.unref();
 
   worker.on('error', (err) => process.stderr.write(`karrigell-ts: the timeout watchdog failed: ${err.message}\n`));
-  const beat = setInterval(() => (state[0] = Date.now()), Math.min(250, Math.max(5, timeoutMs / 8)));
+  const beat = setInterval(() => state[0]++, Math.min(250, Math.max(5, timeoutMs / 8)));
   beat.unref();
   return {
     // No clock read per request: the watchdog thread notes when progress moves.
     inFlight(count) {
+      state[0]++;
       state[1] = count;
-      state[2]++;
     },
     async stop() {
       clearInterval(beat);
