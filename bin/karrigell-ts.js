@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli.js';
+import { main } from '../dist/cli/cli.js';
 
 /** Ends a command that has finished, even if a stray handle would keep the process alive. */
 function finish(status) {

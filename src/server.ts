@@ -1,24 +1,23 @@
 /** createServer(options): the HTTP server with everything wired (the public entry of the API). */
 import http from 'node:http';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createHandler, type EarlyHandler, type ResultFilter } from './handler.js';
-import { createModuleRegistry, type ModuleRegistry } from './modules.js';
+import { createHandler, type EarlyHandler, type ResultFilter } from './http/handler.js';
+import { siteFolder } from './site.js';
+import { createModuleRegistry, type ModuleRegistry } from './script/modules.js';
 import { createLogger, type Logger } from './log.js';
 import { defaultOptions, OptionError, type ServerOptions } from './options.js';
-import { startWatchdog, type Watchdog } from './watchdog.js';
-import type { PageContext, ScopeExtensions } from './scope.js';
-import { createMemorySessions, type SessionBackend } from './session.js';
-import { authExtensions } from './auth.js';
-import { createTranslations } from './translate.js';
-import { startLiveReload } from './live.js';
-import { createInclude } from './include.js';
-import { createRedisSessions } from './session-redis.js';
-import { precompile } from './precompile.js';
-import { releaseTsxWorker } from './tsx-statements.js';
-import { watchProcessFaults } from './faults.js';
-import { createTypeBanner } from './type-banner.js';
+import { startWatchdog, type Watchdog } from './script/watchdog.js';
+import type { PageContext, ScopeExtensions } from './script/context.js';
+import { createMemorySessions, type SessionBackend } from './session/memory.js';
+import { authExtensions } from './names/auth.js';
+import { createTranslations } from './names/translate.js';
+import { startLiveReload } from './live/live.js';
+import { createInclude } from './names/include.js';
+import { createRedisSessions } from './session/redis.js';
+import { precompile } from './script/precompile.js';
+import { releaseTsxWorker } from './syntax/tsx-statements.js';
+import { watchProcessFaults } from './script/faults.js';
+import { createTypeBanner } from './typecheck/type-banner.js';
 
 export interface RunningServer {
   server: http.Server;
@@ -32,18 +31,12 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** What other parts plug into the server (sessions, live reload …). */
-export interface ServerPlugins {
-  extensions: ScopeExtensions;
-  early: EarlyHandler[];
-  filters: ResultFilter[];
-  onClose: (() => Promise<void> | void)[];
-}
-
 /** Starts a karrigell-ts server; resolves once it listens. Throws OptionError for a bad root or port. */
 export async function createServer(partial: Partial<ServerOptions> = {}, log: Logger = createLogger(partial.quiet ?? false)): Promise<RunningServer> {
   const options: ServerOptions = { ...defaultOptions(), ...partial };
-  const root = realRoot(options.root);
+  const site = siteFolder(options.root);
+  if ('problem' in site) throw new OptionError(site.problem);
+  const root = site.real;
   const registry = createModuleRegistry();
   if (options.production) {
     const failures = await precompile(root, registry);
@@ -53,29 +46,39 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
       throw new OptionError(`${failures.length} script${failures.length > 1 ? 's' : ''} failed to compile:\n${failures.map((f) => '  ' + f).join('\n')}`);
     }
   }
-  const plugins: ServerPlugins = { extensions: {}, early: [], filters: [], onClose: [] };
+  // The hooks of the request pipeline, filled below in this order and only here:
+  //   early   — may answer before the path is resolved: 1. live reload's event stream (development);
+  //   filters — rewrite an HTML result before it is sent: 1. live-reload script, 2. type-error banner (development);
+  //   onClose — run in reverse order of registration on close().
+  const early: EarlyHandler[] = [];
+  const filters: ResultFilter[] = [];
+  const onClose: (() => Promise<void> | void)[] = [];
   const sessions = await createSessionBackend(options, log);
-  plugins.onClose.push(() => sessions.shutdown?.());
-  plugins.onClose.push(watchProcessFaults(root, registry, log));
+  onClose.push(() => sessions.shutdown?.());
+  onClose.push(watchProcessFaults(root, registry, log));
   const watchdog: Watchdog | undefined = options.timeout > 0 ? startWatchdog(options.timeout) : undefined;
-  plugins.onClose.push(() => watchdog?.stop());
+  onClose.push(() => watchdog?.stop());
   // Slow or stalled clients: headers within 10 s, the whole request within 60 s (checked every second).
   const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000 });
   try {
-    plugins.extensions.Session = (ctx) => () => sessions.open(ctx);
+    // The names of a script's scope that are not the request's own (SCOPE_NAME_TABLE's other providers).
     const translations = createTranslations(root);
-    Object.assign(plugins.extensions, authExtensions(), {
+    const extensions: ScopeExtensions = {
+      Session: (ctx) => () => sessions.open(ctx),
+      ...authExtensions(),
       _: (ctx: PageContext) => translations.extension(ctx),
       Include: createInclude(registry, root),
-    });
-    const { handle, forget, close: closeHandler } = createHandler({ options, root, registry, log, ...plugins, sessions, track: watchdog });
-    plugins.onClose.push(closeHandler);
+    };
+    const { handle, forget, close: closeHandler } = createHandler({ options, root, registry, log, extensions, early, filters, sessions, track: watchdog });
+    onClose.push(closeHandler);
     if (!options.production) {
-      const live = await startLiveReload({ root, registry, plugins, forget, translations, log });
-      plugins.onClose.push(() => live.close());
+      const live = await startLiveReload({ root, registry, forget, translations, log });
+      if (live.early) early.push(live.early);
+      if (live.filter) filters.push(live.filter);
+      onClose.push(() => live.close());
       const banner = createTypeBanner(root, log);
-      plugins.filters.push(banner.filter);
-      plugins.onClose.push(() => banner.close());
+      filters.push(banner.filter);
+      onClose.push(() => banner.close());
     }
     server.on('request', handle);
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -86,7 +89,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
     await listen(server, options.port, options.host);
   } catch (err) {
     // Nothing may keep the process alive after a failed start (watcher, watchdog, store …).
-    for (const fn of plugins.onClose.reverse()) await Promise.resolve(fn()).catch(() => {});
+    for (const fn of onClose.reverse()) await Promise.resolve(fn()).catch(() => {});
     throw err;
   }
   const address = server.address() as AddressInfo;
@@ -103,7 +106,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
       await done;
       clearInterval(idle);
       clearTimeout(timer);
-      for (const fn of plugins.onClose.reverse()) await fn();
+      for (const fn of onClose.reverse()) await fn();
     })();
     return closing;
   }
@@ -114,17 +117,6 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
 async function createSessionBackend(options: ServerOptions, log: Logger): Promise<SessionBackend> {
   if (options.sessionStore === 'memory') return createMemorySessions(options.maxSessions, options.sessionTtl);
   return createRedisSessions(options.sessionStore, options.sessionTtl, log);
-}
-
-function realRoot(root: string): string {
-  let real: string;
-  try {
-    real = fs.realpathSync(path.resolve(root));
-  } catch {
-    throw new OptionError(`the site folder ${root} does not exist (create it, or run: npx karrigell-ts init ${root})`);
-  }
-  if (!fs.statSync(real).isDirectory()) throw new OptionError(`${root} is not a folder`);
-  return real;
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<void> {

@@ -1,7 +1,7 @@
 /** Authentication(), AUTH_USER, AUTH_PASSWORD (SPEC §4): HTTP Basic, against the real server. */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer } from '../dist/index.js';
-import { parseBasicAuth, basicChallenge } from '../dist/auth.js';
+import { parseBasicAuth, basicChallenge } from '../dist/names/auth.js';
 import { tempSite, rawRequest, sleep } from './helpers.js';
 
 const JSON_OUT = 'RESPONSE.headers["content-type"] = "application/json";\n';

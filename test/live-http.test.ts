@@ -8,7 +8,7 @@ import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT, tempSite, sleep } from './helpers.js';
-import type { ClientConfig } from '../src/reload-client.js';
+import type { ClientConfig } from '../src/live/reload-client.js';
 
 interface Server {
   url: string;

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { createMemoryStore, newSessionId } from '../src/session-store.js';
+import { createMemoryStore, newSessionId } from '../src/session/store.js';
 
 /** A settable millisecond clock. */
 function fakeClock(start = 1_000_000) {

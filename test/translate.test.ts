@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createServer } from '../dist/index.js';
-import { createTranslations, candidateTags, locateJsonError } from '../dist/translate.js';
+import { createTranslations, candidateTags, locateJsonError } from '../dist/names/translate.js';
 import { tempSite, outside, rawRequest, writeFiles } from './helpers.js';
 
 const JSON_OUT = 'RESPONSE.headers["content-type"] = "application/json";\n';

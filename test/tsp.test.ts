@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { transform } from 'esbuild';
 import { runInNewContext } from 'node:vm';
 import { raw, toHtml } from '../src/html.js';
-import { tspToTs, type TspSyntaxError } from '../src/tsp.js';
+import { tspToTs, type TspSyntaxError } from '../src/syntax/tsp.js';
 
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
   ...args: string[]

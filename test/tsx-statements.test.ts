@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { transform } from 'esbuild';
 import * as runtime from '../src/jsx-runtime.js';
-import { printTopLevelJsx } from '../src/tsx-statements.js';
+import { printTopLevelJsx } from '../src/syntax/tsx-statements.js';
 
 const wrap = (source: string): string => printTopLevelJsx(source, 'page.tsx');
 
@@ -124,7 +124,7 @@ describe('printTopLevelJsx', () => {
 
 describe('printTopLevelJsxOffThread (the server keeps TypeScript off its own thread)', () => {
   it('gives what printTopLevelJsx gives, for concurrent jobs and a later one', async () => {
-    const { printTopLevelJsxOffThread } = await import('../dist/tsx-statements.js');
+    const { printTopLevelJsxOffThread } = await import('../dist/syntax/tsx-statements.js');
     const sources = [
       '<h1>Hi</h1>;\n',
       'const a = 1;\n<p>{a}</p>\n<p>b</p>\n',

@@ -1,0 +1,292 @@
+/**
+ * Compiles a page script or a user module with esbuild into a function made by
+ * `vm.compileFunction` (which, unlike `import()`, `new Function` or `vm.Script`,
+ * lets old versions be garbage-collected across edits).
+ *
+ * esbuild bundles the one file with every import marked external, so its
+ * output is normalised: the imports stand at the top, the exports in one
+ * `export { … }` clause at the end. We turn the imports into bindings of
+ * already-loaded modules and the export clause into a `return`.
+ */
+import path from 'node:path';
+import fs from 'node:fs';
+import vm from 'node:vm';
+import * as esbuild from 'esbuild';
+import { tspToTs } from '../syntax/tsp.js';
+import { PACKAGE_DIR } from '../site.js';
+import { SCOPE_NAMES } from '../scope-names.js';
+import { printTopLevelJsxOffThread } from '../syntax/tsx-statements.js';
+
+const SCOPE_SET: ReadonlySet<string> = new Set(SCOPE_NAMES);
+
+/** One import of the compiled code: the resolved module and how its bindings are named. */
+export interface ImportSpec {
+  /** Absolute path of a file, or a built-in such as `node:fs`. */
+  source: string;
+  /** `export * from` of that module. */
+  reexportAll: boolean;
+}
+
+export interface CompiledUnit {
+  file: string;
+  mode: 'page' | 'module';
+  imports: ImportSpec[];
+  exportNames: string[];
+  /** `(imports, meta) => run`; for a page `run(scope)` (returns the exports, or their promise when the page has top-level await), for a module `run()`. */
+  factory: (imports: unknown[], meta: ImportMetaLike) => (scope?: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** esbuild's source map (version 3 JSON) of the generated code. */
+  map: SourceMapJson;
+  /** Length of the wrapper text in front of generated line 1. */
+  lineOneOffset: number;
+  /** esbuild's output with imports removed and exports turned into a `return`. */
+  code: string;
+  /** Import bindings and helpers, in front of everything. */
+  head: string;
+  /** Identifiers the code mentions (pages): which scope names to bind. */
+  used: ReadonlySet<string>;
+  /** Names bound by imports: they win over scope names. */
+  bound: ReadonlySet<string>;
+}
+
+export interface ImportMetaLike {
+  url: string;
+  filename: string;
+  dirname: string;
+}
+
+export interface SourceMapJson {
+  version: number;
+  sources: string[];
+  mappings: string;
+  names: string[];
+  sourcesContent?: string[];
+}
+
+/** A compile error located in the TypeScript source. */
+export class CompileError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly errors: { message: string; file: string; line: number; column: number }[],
+  ) {
+    super(message);
+    this.name = 'CompileError';
+  }
+}
+
+/** The karrigell-ts package folder. */
+const OWN_MODULES: Record<string, string> = {
+  'karrigell-ts': path.join(PACKAGE_DIR, 'dist', 'index.js'),
+  'karrigell-ts/jsx-runtime': path.join(PACKAGE_DIR, 'dist', 'jsx-runtime.js'),
+  'karrigell-ts/jsx-dev-runtime': path.join(PACKAGE_DIR, 'dist', 'jsx-runtime.js'),
+};
+
+/** True for modules that Node loads itself (built-ins, packages, our own dist): evaluated once, never recompiled. */
+export function isNativeModule(source: string): boolean {
+  if (!path.isAbsolute(source)) return true;
+  if (source.split(path.sep).includes('node_modules')) return true;
+  if (source.startsWith(PACKAGE_DIR + path.sep + 'dist' + path.sep)) return true;
+  return !/\.(?:[cm]?tsx?|jsx?|mjs|tsp|json)$/.test(source) || source.endsWith('.cjs') || source.endsWith('.cts');
+}
+
+const SKIP = Symbol('karrigell-ts.resolve');
+
+function externalsPlugin(entry: string, mode: 'page' | 'module'): esbuild.Plugin {
+  return {
+    name: 'karrigell-ts',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind === 'entry-point' || args.pluginData === SKIP) return undefined;
+        const own = OWN_MODULES[args.path];
+        if (own) return { path: own, external: true };
+        const r = await build.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: SKIP,
+        });
+        if (r.errors.length) return { errors: r.errors };
+        return { path: r.path, external: true };
+      });
+      build.onLoad({ filter: /\.tsp$/ }, async (args) => {
+        const text = await fs.promises.readFile(args.path, 'utf8');
+        try {
+          return { contents: tspToTs(text, args.path), loader: 'ts' };
+        } catch (err) {
+          const e = err as Error & { line?: number; column?: number };
+          return { errors: [{ text: e.message, location: { file: args.path, line: e.line ?? 1, column: (e.column ?? 1) - 1 } }] };
+        }
+      });
+      if (mode === 'page' && entry.endsWith('.tsx')) {
+        build.onLoad({ filter: /\.tsx$/ }, async (args) => {
+          const text = await fs.promises.readFile(args.path, 'utf8');
+          return { contents: args.path === entry ? await printTopLevelJsxOffThread(text, args.path) : text, loader: 'tsx' };
+        });
+      }
+    },
+  };
+}
+
+/** Compiles `file` (absolute). Throws CompileError. */
+export async function compileFile(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
+  let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
+  try {
+    result = await esbuild.build({
+      entryPoints: [file],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: 'external',
+      sourcesContent: false,
+      outdir: path.dirname(file),
+      logLevel: 'silent',
+      jsx: 'automatic',
+      jsxImportSource: 'karrigell-ts',
+      charset: 'utf8',
+      define: { 'import.meta': '__kts_meta' },
+      loader: { '.tsp': 'ts' },
+      resolveExtensions: ['.ts', '.tsx', '.mts', '.js', '.mjs', '.jsx', '.json', '.tsp'],
+      plugins: [externalsPlugin(file, mode)],
+    });
+  } catch (err) {
+    throw toCompileError(err, file);
+  }
+  const js = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+  const map = JSON.parse(result.outputFiles.find((f) => f.path.endsWith('.map'))!.text) as SourceMapJson;
+  map.sources = [file];
+  return toUnit(file, mode, js, map);
+}
+
+const IMPORT_RE = /^(?:import\s+(?:(.+?)\s+from\s*)?|export\s*\*\s*from\s*)("(?:[^"\\\n]|\\.)*");[ \t]*$/gm;
+
+function toUnit(file: string, mode: 'page' | 'module', js: string, map: SourceMapJson): CompiledUnit {
+  const imports: ImportSpec[] = [];
+  const declarations: string[] = [];
+  const bound = new Set<string>();
+  let code = js.replace(IMPORT_RE, (stmt, clause: string | undefined, spec: string) => {
+    const index = imports.length;
+    const reexportAll = stmt.startsWith('export');
+    imports.push({ source: JSON.parse(spec) as string, reexportAll });
+    if (clause) declarations.push(...toBindings(clause, index, bound));
+    return '';
+  });
+  const exportNames: string[] = [];
+  const pairs: string[] = [];
+  code = code.replace(/^export\s*\{([^}]*)\};?\s*$/m, (block, body: string) => {
+    for (const item of body.split(',')) {
+      const [local, exported = local] = item.trim().split(/\s+as\s+/) as [string, string?];
+      if (!local) continue;
+      exportNames.push(exported!);
+      pairs.push(mode === 'module' ? `get ${JSON.stringify(exported)}(){return ${local}}` : `${JSON.stringify(exported)}:${local}`);
+    }
+    return `return {${reexports(imports)}${pairs.join(',')}};` + '\n'.repeat(block.split('\n').length - 1);
+  });
+  if (!pairs.length) code += `\nreturn {${reexports(imports)}};`;
+  if (/^\s*export\s/m.test(code)) {
+    throw new CompileError(`unsupported export form in ${file}`, file, 1, 1, []);
+  }
+
+  const head = '"use strict";' + declarations.join('') + (imports.some((i) => i.reexportAll) ? REEXPORT_HELPER : '');
+  const used = mode === 'page' ? new Set(code.match(/[A-Za-z_$][\w$]*/g) ?? []) : new Set<string>();
+  const unit = { file, mode, imports, exportNames, map, lineOneOffset: 0, code, head, used, bound } as Omit<CompiledUnit, 'factory'> as CompiledUnit;
+  unit.factory = makeFactory(unit, []);
+  return unit;
+}
+
+/**
+ * Compiles the unit's wrapper: imports bound once, then (pages) a function
+ * of the request's scope that destructures the names the code uses, plus
+ * `extraNames` (the names an `Include` passes).
+ */
+export function makeFactory(unit: CompiledUnit, extraNames: readonly string[]): CompiledUnit['factory'] {
+  const { used, bound, code } = unit;
+  const declare = (): string => {
+    const names = [...used].filter((n) => (SCOPE_SET.has(n) || extraNames.includes(n)) && !bound.has(n));
+    const shortcuts = [...used].filter(
+      (n) => n.length > 1 && n[0] === '_' && !n.startsWith('__') && !SCOPE_SET.has(n) && !bound.has(n) && !extraNames.includes(n),
+    );
+    let text = '';
+    if (names.length) text += `const {${names.join(',')}}=__kts_s;`;
+    if (shortcuts.length) text += `let ${shortcuts.map((n) => `${n}=__kts_s.QUERY[${JSON.stringify(n.slice(1))}]`).join(',')};`;
+    return text;
+  };
+  // A page without top-level await runs synchronously (no promise per request); the
+  // compiler tells us which: the sync wrapper is a syntax error when there is one.
+  const variants =
+    unit.mode === 'page'
+      ? [
+          [`return function(__kts_s){${declare()}return (()=>{`, '\n})()}'],
+          [`return function(__kts_s){${declare()}return (async()=>{`, '\n})()}'],
+        ]
+      : [['return async function(){', '\n}']];
+  let lastError: unknown;
+  for (const [open, close] of variants) {
+    const prefix = unit.head + open;
+    const generated = prefix + code + close;
+    try {
+      // The wrapper sits in front of line 1, which esbuild fills with a `// file` comment: line numbers are unchanged.
+      const factory = vm.compileFunction(generated, ['__kts_imports', '__kts_meta'], {
+        filename: unit.file,
+        importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+      } as vm.CompileFunctionOptions) as unknown as CompiledUnit['factory'];
+      unit.lineOneOffset = prefix.length;
+      return factory;
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+function reexports(imports: ImportSpec[]): string {
+  return imports.map((imp, i) => (imp.reexportAll ? `...__kts_reexport(__kts_imports[${i}]),` : '')).join('');
+}
+
+const REEXPORT_HELPER = 'const __kts_reexport=(m)=>{const o={};for(const k in m)if(k!=="default")o[k]=m[k];return o};';
+
+/** `a, { b as c }` → declarations binding names of `__kts_imports[index]`. */
+function toBindings(clause: string, index: number, bound: Set<string>): string[] {
+  const src = `__kts_imports[${index}]`;
+  const out: string[] = [];
+  let rest = clause.trim();
+  const ns = /^(?:([\w$]+)\s*,\s*)?\*\s*as\s+([\w$]+)$/.exec(rest);
+  if (ns) {
+    if (ns[1]) out.push(`const ${ns[1]}=${src}.default;`), bound.add(ns[1]);
+    out.push(`const ${ns[2]}=${src};`);
+    bound.add(ns[2]!);
+    return out;
+  }
+  const def = /^([\w$]+)\s*(?:,|$)/.exec(rest);
+  if (def && !rest.startsWith('{')) {
+    out.push(`const ${def[1]}=${src}.default;`);
+    bound.add(def[1]!);
+    rest = rest.slice(def[0].length).trim();
+  }
+  if (rest.startsWith('{')) {
+    const items = rest.slice(1, rest.lastIndexOf('}')).split(',').map((s) => s.trim()).filter(Boolean);
+    const parts = items.map((item) => {
+      const [imported, local = imported] = item.split(/\s+as\s+/) as [string, string?];
+      bound.add(local!);
+      return imported === local ? local : `${imported}:${local}`;
+    });
+    if (parts.length) out.push(`const {${parts.join(',')}}=${src};`);
+  }
+  return out;
+}
+
+function toCompileError(err: unknown, file: string): CompileError {
+  const failure = err as esbuild.BuildFailure;
+  if (!Array.isArray(failure?.errors)) return new CompileError(String((err as Error)?.message ?? err), file, 1, 1, []);
+  const errors = failure.errors.map((e) => ({
+    message: e.text,
+    file: e.location?.file ? path.resolve(e.location.file) : file,
+    line: e.location?.line ?? 1,
+    column: (e.location?.column ?? 0) + 1,
+  }));
+  const first = errors[0] ?? { message: 'compile error', file, line: 1, column: 1 };
+  return new CompileError(first.message, first.file, first.line, first.column, errors);
+}

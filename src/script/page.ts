@@ -1,0 +1,149 @@
+/** Runs a page script for one request and turns what it did into a response (SPEC §3). */
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { isRaw } from '../html.js';
+import { createScope, renderValue } from './scope.js';
+import type { PageContext } from './context.js';
+import { HttpError, Redirection, ScriptEnd } from './signals.js';
+import type { LinkedPage } from './modules.js';
+
+/** What a page run produced, before it is written. */
+export interface PageResult {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Uint8Array | Response;
+}
+
+const HTML = 'text/html; charset=utf-8';
+
+/** Joins the output buffer, waiting for unawaited Includes first (a page's, or an included script's). */
+export async function collectOutput(ctx: PageContext): Promise<string> {
+  while (ctx.pending.length) await Promise.all(ctx.pending.splice(0));
+  return joinOutput(ctx);
+}
+
+function joinOutput(ctx: PageContext): string {
+  let body = '';
+  for (const chunk of ctx.out) body += typeof chunk === 'string' ? chunk : chunk.text;
+  return body;
+}
+
+/**
+ * Runs `page` in `ctx`; script errors propagate, stop signals become results.
+ * A page without top-level await or pending work gives its result at once (no promise).
+ */
+export function runPage(page: LinkedPage, ctx: PageContext): PageResult | Promise<PageResult> {
+  if (page.services.size) return runService(page, ctx);
+  let ran: ReturnType<LinkedPage['run']>;
+  try {
+    ran = page.run(createScope(ctx));
+  } catch (err) {
+    return fromSignal(err, ctx);
+  }
+  if (ran instanceof Promise || ctx.pending.length) return finish(ran, ctx);
+  return { status: ctx.status, headers: withType(ctx, HTML), body: joinOutput(ctx) };
+}
+
+/** The end of a page that awaits, or that left work pending (Includes, an async Authentication). */
+async function finish(ran: ReturnType<LinkedPage['run']>, ctx: PageContext): Promise<PageResult> {
+  try {
+    await ran;
+    return { status: ctx.status, headers: withType(ctx, HTML), body: await collectOutput(ctx) };
+  } catch (err) {
+    return fromSignal(err, ctx);
+  }
+}
+
+/** `/script/NAME`: the top-level code, then the exported function NAME(fields). */
+async function runService(page: LinkedPage, ctx: PageContext): Promise<PageResult> {
+  const service = ctx.args[0] || 'index';
+  if (!ctx.args.length && (ctx.req.method === 'GET' || ctx.req.method === 'HEAD')) {
+    const q = ctx.url.indexOf('?');
+    const base = ctx.scriptUrl.endsWith('/') ? ctx.scriptUrl : ctx.scriptUrl + '/';
+    return redirect(ctx, base + 'index' + (q >= 0 ? ctx.url.slice(q) : ''), 302);
+  }
+  if (service[0] === '_' || !page.services.has(service)) {
+    throw new HttpError(404, `${ctx.scriptUrl} has no service named ${JSON.stringify(service)}`);
+  }
+  ctx.args = ctx.args.slice(1);
+  try {
+    const exports = await page.run(createScope(ctx));
+    const fn = exports[service];
+    if (typeof fn !== 'function') throw new HttpError(404, `${ctx.scriptUrl}/${service} is not a function`);
+    const value: unknown = await (fn as (fields: unknown) => unknown)(ctx.fields);
+    if (value !== undefined) return await fromReturnValue(ctx, value);
+    return { status: ctx.status, headers: withType(ctx, HTML), body: await collectOutput(ctx) };
+  } catch (err) {
+    return fromSignal(err, ctx);
+  }
+}
+
+/** A stop signal becomes its result; anything else is a script error and propagates. */
+function fromSignal(err: unknown, ctx: PageContext): PageResult | Promise<PageResult> {
+  if (err instanceof Redirection) return redirect(ctx, err.location, err.status);
+  if (err instanceof HttpError) return errorResult(ctx, err);
+  // SCRIPT_END: what was printed so far (and the Includes it started).
+  if (err instanceof ScriptEnd) return collectOutput(ctx).then((body) => ({ status: ctx.status, headers: withType(ctx, HTML), body }));
+  throw err;
+}
+
+function withType(ctx: PageContext, type: string): Record<string, string> {
+  const headers = ctx.headers;
+  if (headers['content-type'] === undefined) headers['content-type'] = type;
+  return headers;
+}
+
+function redirect(ctx: PageContext, location: string, status: number): PageResult {
+  ctx.headers['location'] = location;
+  return { status, headers: withType(ctx, 'text/plain; charset=utf-8'), body: '' };
+}
+
+function errorResult(ctx: PageContext, err: HttpError): PageResult {
+  for (const k in err.headers) ctx.headers[k] = err.headers[k]!;
+  const headers = ctx.headers;
+  headers['content-type'] = 'text/plain; charset=utf-8';
+  return { status: err.status, headers, body: err.message + '\n' };
+}
+
+async function fromReturnValue(ctx: PageContext, value: unknown): Promise<PageResult> {
+  if (typeof value === 'string' || isRaw(value)) {
+    return { status: ctx.status, headers: withType(ctx, HTML), body: (await collectOutput(ctx)) + renderValue(value) };
+  }
+  if (value instanceof Response) return { status: value.status, headers: ctx.headers, body: value };
+  if (value instanceof Uint8Array) return { status: ctx.status, headers: withType(ctx, 'application/octet-stream'), body: value };
+  if (value instanceof ArrayBuffer) return { status: ctx.status, headers: withType(ctx, 'application/octet-stream'), body: new Uint8Array(value) };
+  return { status: ctx.status, headers: withType(ctx, 'application/json; charset=utf-8'), body: JSON.stringify(value) ?? 'null' };
+}
+
+/** Writes a result, with the cookies the script set (a promise only for a streamed web Response). */
+export function sendResult(res: ServerResponse, result: PageResult, cookies: string[], head: boolean): Promise<void> | undefined {
+  if (cookies.length) res.setHeader('set-cookie', cookies);
+  const body = result.body;
+  if (body instanceof Response) return sendResponse(res, body, result, cookies, head);
+  // One writeHead with a plain object: Node's fast path (no per-header setHeader
+  // bookkeeping); names and values are still validated as the head is built.
+  const headers: Record<string, string | number | string[]> = {};
+  for (const k in result.headers) headers[k] = result.headers[k]!;
+  headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  res.writeHead(result.status, headers);
+  res.end(head ? undefined : body);
+  return undefined;
+}
+
+async function sendResponse(res: ServerResponse, body: Response, result: PageResult, cookies: string[], head: boolean): Promise<void> {
+  res.statusCode = body.status;
+  for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
+  body.headers.forEach((v, k) => {
+    if (k !== 'set-cookie') res.setHeader(k, v);
+  });
+  const extra = body.headers.getSetCookie();
+  if (extra.length) res.setHeader('set-cookie', [...cookies, ...extra]);
+  if (!body.body || head) {
+    res.end();
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    Readable.fromWeb(body.body as unknown as WebReadableStream).on('error', () => res.destroy()).pipe(res).on('finish', resolve).on('close', resolve);
+  });
+}
