@@ -42,7 +42,16 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOpti
 }
 
 /** A bad option value; the CLI prints its message on one line. */
+/** A bad option value (or a bad combination): one line, exit 1. */
 export class OptionError extends Error {}
+
+/** Valid options, but the server cannot start: a port in use, Redis unreachable, scripts that fail to compile. One line, exit 1. */
+export class StartError extends Error {}
+
+/** A failure the command line reports in one line, without a stack. */
+export function isStartFailure(err: unknown): err is OptionError | StartError {
+  return err instanceof OptionError || err instanceof StartError;
+}
 
 const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3 };
 

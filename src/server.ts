@@ -5,12 +5,12 @@ import { createHandler, type EarlyHandler, type ResultFilter } from './http/hand
 import { siteFolder } from './site.js';
 import { createModuleRegistry, type ModuleRegistry } from './script/modules.js';
 import { createLogger, type Logger } from './log.js';
-import { defaultOptions, OptionError, type ServerOptions } from './options.js';
+import { defaultOptions, OptionError, StartError, type ServerOptions } from './options.js';
 import { startWatchdog, type Watchdog } from './script/watchdog.js';
 import type { PageContext, ScopeExtensions } from './script/context.js';
 import { createMemorySessions, type SessionBackend } from './session/memory.js';
 import { authExtensions } from './names/auth.js';
-import { createTranslations } from './names/translate.js';
+import { createTranslations, type Translations } from './names/translate.js';
 import { startLiveReload } from './live/live.js';
 import { createInclude } from './names/include.js';
 import { createRedisSessions } from './session/redis.js';
@@ -31,7 +31,7 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Starts a karrigell-ts server; resolves once it listens. Throws OptionError for a bad root or port. */
+/** Starts a karrigell-ts server; resolves once it listens. Throws OptionError for a bad root, StartError when it cannot start (port in use, scripts that fail to compile, Redis unreachable). */
 export async function createServer(partial: Partial<ServerOptions> = {}, log: Logger = createLogger(partial.quiet ?? false)): Promise<RunningServer> {
   const options: ServerOptions = { ...defaultOptions(), ...partial };
   const site = siteFolder(options.root);
@@ -43,7 +43,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
     // Production compiles nothing after this: the .tsx worker's memory goes back.
     await releaseTsxWorker();
     if (failures.length) {
-      throw new OptionError(`${failures.length} script${failures.length > 1 ? 's' : ''} failed to compile:\n${failures.map((f) => '  ' + f).join('\n')}`);
+      throw new StartError(`${failures.length} script${failures.length > 1 ? 's' : ''} failed to compile:\n${failures.map((f) => '  ' + f).join('\n')}`);
     }
   }
   // The hooks of the request pipeline, filled below in this order and only here:
@@ -61,14 +61,8 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   // Slow or stalled clients: headers within 10 s, the whole request within 60 s (checked every second).
   const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000 });
   try {
-    // The names of a script's scope that are not the request's own (SCOPE_NAME_TABLE's other providers).
     const translations = createTranslations(root);
-    const extensions: ScopeExtensions = {
-      Session: (ctx) => () => sessions.open(ctx),
-      ...authExtensions(),
-      _: (ctx: PageContext) => translations.extension(ctx),
-      Include: createInclude(registry, root),
-    };
+    const extensions = scopeExtensions(sessions, translations, registry, root);
     const { handle, forget, close: closeHandler } = createHandler({ options, root, registry, log, extensions, early, filters, sessions, track: watchdog });
     onClose.push(closeHandler);
     if (!options.production) {
@@ -114,6 +108,16 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   return { server, url: `http://${host}:${address.port}`, options: { ...options, root }, registry, sessions, close };
 }
 
+/** The names of a script's scope that are not the request's own: the other providers of SCOPE_NAME_TABLE. */
+export function scopeExtensions(sessions: SessionBackend, translations: Translations, registry: ModuleRegistry, root: string): ScopeExtensions {
+  return {
+    Session: (ctx) => () => sessions.open(ctx),
+    ...authExtensions(),
+    _: (ctx: PageContext) => translations.extension(ctx),
+    Include: createInclude(registry, root),
+  };
+}
+
 async function createSessionBackend(options: ServerOptions, log: Logger): Promise<SessionBackend> {
   if (options.sessionStore === 'memory') return createMemorySessions(options.maxSessions, options.sessionTtl);
   return createRedisSessions(options.sessionStore, options.sessionTtl, log);
@@ -122,9 +126,9 @@ async function createSessionBackend(options: ServerOptions, log: Logger): Promis
 function listen(server: http.Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      if (err.code === 'EADDRINUSE') reject(new OptionError(`port ${port} is already in use on ${host} (choose another with --port, or --port 0 for any free port)`));
-      else if (err.code === 'EACCES') reject(new OptionError(`no permission to listen on ${host}:${port} (ports below 1024 need privileges)`));
-      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new OptionError(`cannot listen on host ${host}: no such local address`));
+      if (err.code === 'EADDRINUSE') reject(new StartError(`port ${port} is already in use on ${host} (choose another with --port, or --port 0 for any free port)`));
+      else if (err.code === 'EACCES') reject(new StartError(`no permission to listen on ${host}:${port} (ports below 1024 need privileges)`));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new StartError(`cannot listen on host ${host}: no such local address`));
       else reject(err);
     };
     server.once('error', onError);

@@ -6,7 +6,7 @@ import { runCluster } from './cluster.js';
 import { bannerLine } from '../log.js';
 import { runInit } from './init.js';
 import { runCheck } from './check.js';
-import { defaultOptions, OptionError, parseInteger, parsePort, parseSeconds, parseSize, type ServerOptions } from '../options.js';
+import { defaultOptions, isStartFailure, OptionError, parseInteger, parsePort, parseSeconds, parseSize, type ServerOptions } from '../options.js';
 
 const HELP = `karrigell-ts — drop a TypeScript script in a folder, open its URL.
 
@@ -132,7 +132,7 @@ async function serve(values: Record<string, string | boolean | undefined>, root:
     process.once('SIGINT', stop);
     return undefined;
   } catch (err) {
-    if (err instanceof OptionError) return fatal(err.message);
+    if (isStartFailure(err)) return fatal(err.message);
     throw err;
   }
 }

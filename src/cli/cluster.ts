@@ -14,7 +14,7 @@ import cluster, { type Worker } from 'node:cluster';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { bannerLine } from '../log.js';
-import { OptionError, type ServerOptions } from '../options.js';
+import { isStartFailure, StartError, type ServerOptions } from '../options.js';
 import { createServer, type RunningServer } from '../server.js';
 
 /** The environment variable that carries the options to a worker (and marks it as ours). */
@@ -29,7 +29,7 @@ const YOUNG_MS = 2_000;
 type ToPrimary = { kts: 'listening'; url: string } | { kts: 'fatal'; message: string; option: boolean };
 type ToWorker = { kts: 'stop' };
 
-/** Runs the primary process; resolves to an exit status when the cluster stops. Throws OptionError when it cannot start. */
+/** Runs the primary process; resolves to an exit status when the cluster stops. Throws StartError when it cannot start. */
 export async function runCluster(options: ServerOptions): Promise<number | undefined> {
   if (!cluster.isPrimary) throw new Error('runCluster: must be called in the primary process');
   const port = options.port === 0 ? await pickPort(options.host) : options.port;
@@ -122,7 +122,7 @@ export async function runCluster(options: ServerOptions): Promise<number | undef
       cluster.off('exit', onExit);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      if (failure) reject(failure.option ? new OptionError(failure.message) : new Error(failure.message));
+      if (failure) reject(failure.option ? new StartError(failure.message) : new Error(failure.message));
       else resolve(0);
     };
 
@@ -145,8 +145,8 @@ function pickPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new OptionError(`cannot listen on host ${host}: no such local address`));
-      else reject(new OptionError(`cannot listen on ${host}: ${err.message}`));
+      if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new StartError(`cannot listen on host ${host}: no such local address`));
+      else reject(new StartError(`cannot listen on ${host}: ${err.message}`));
     });
     server.listen(0, host, () => {
       const { port } = server.address() as net.AddressInfo;
@@ -166,7 +166,7 @@ async function runWorker(options: ServerOptions): Promise<void> {
     running = await createServer(options);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    send({ kts: 'fatal', message, option: err instanceof OptionError }, () => process.exit(1));
+    send({ kts: 'fatal', message, option: isStartFailure(err) }, () => process.exit(1));
     return;
   }
   let stopping = false;

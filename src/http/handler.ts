@@ -1,7 +1,16 @@
 /**
- * The request pipeline, in order:
- *   1. reject bad URLs   2. reserved endpoints (live reload)   3. resolve the path
- *   4. page script → compile + run   5. static file   6. folder listing / redirect / 404
+ * The request pipeline. `route` runs these steps, numbered the same in the code:
+ *   1. split the query off the path (an absolute-form target keeps its path)
+ *   2. early handlers listed by server.ts (live reload's event stream) may answer
+ *   3. resolve the path (resolve.ts: bad, hidden or outside ROOT → 400/404)
+ *   4. the target answers:
+ *      a. a page script: read the body, load the page, run it (`runScript`;
+ *         synchronous pages without a promise), filters, send
+ *      b. a static file (static.ts; in development an HTML file goes through the filters)
+ *      c. a redirect to the folder's slash form
+ *      d. a folder listing (--listing)
+ *      e. an error from step 3
+ * Every error answer goes out through `fail` → sendError (respond.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -10,15 +19,17 @@ import { createResolver, type Target } from './resolve.js';
 import { createStaticServer } from './static.js';
 import { renderListing } from './listing.js';
 import { parseQuery, readBodyFields } from './fields.js';
-import { runPage, sendResult, type PageResult } from '../script/page.js';
+import { runPage, sendResult, errorFormatOf, type PageResult } from '../script/page.js';
 import type { PageContext, ScopeExtensions } from '../script/context.js';
-import { HttpError, statusText } from '../script/signals.js';
-import { relative, renderDevErrorPage, renderPlainPage, reportError, reportText } from '../script/errors.js';
+import { HttpError } from '../script/signals.js';
+import { relative, renderDevErrorPage, reportError, reportText } from '../script/errors.js';
 import type { ModuleRegistry } from '../script/modules.js';
 import type { ServerOptions } from '../options.js';
 import type { Logger } from '../log.js';
 import type { SessionBackend } from '../session/memory.js';
 import { includeChainOf } from '../names/include.js';
+import { createDeadlines, type InFlightTracker } from '../script/deadlines.js';
+import { echoPath, sendError } from './respond.js';
 
 /** A hook that may answer a request before the path is resolved (e.g. the live-reload endpoint). */
 export type EarlyHandler = (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean;
@@ -36,7 +47,7 @@ export interface HandlerDeps {
   filters: ResultFilter[];
   sessions: SessionBackend;
   /** Told how many scripts are in flight at each start and end (the timeout watchdog). */
-  track?: { inFlight(count: number): void };
+  track?: InFlightTracker;
 }
 
 /** Creates the `(req, res)` function of the server. */
@@ -76,28 +87,29 @@ export function createHandler(deps: HandlerDeps): {
     for (const early of deps.early) if (early(req, res, pathname)) return;
     // 3. Resolve.
     const target = resolver.resolve(pathname, search);
+    // 4. Answer.
     switch (target.kind) {
-      case 'script':
+      case 'script': // 4a
         runScript(req, res, url, search, target);
         return;
-      case 'static':
+      case 'static': // 4b
         if (dev && deps.filters.length && /\.html?$/.test(target.file) && !req.headers.range && (req.method === 'GET' || req.method === 'HEAD')) {
           serveFilteredHtml(req, res, target.file);
         } else {
           serveStatic(req, res, target.file, target.stat);
         }
         return;
-      case 'redirect':
+      case 'redirect': // 4c
         res.writeHead(301, { location: target.location, 'content-type': 'text/plain; charset=utf-8' });
         res.end(`Moved to ${target.location}\n`);
         return;
-      case 'listing':
-        if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, `Method ${req.method} is not allowed here`, { allow: 'GET, HEAD' });
+      case 'listing': // 4d
+        if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(req, res, 405, `Method ${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
         res.end(req.method === 'HEAD' ? undefined : renderListing(target.dir, target.urlPath));
         return;
-      case 'error':
-        plain(res, target.status, target.status === 400 ? `Bad request: ${target.reason}` : `Nothing at ${safePath(pathname)}`);
+      case 'error': // 4e
+        sendError(req, res, target.status, target.status === 400 ? `Bad request: ${target.reason}` : `Nothing at ${echoPath(pathname)}`);
     }
   }
 
@@ -130,6 +142,7 @@ export function createHandler(deps: HandlerDeps): {
       chain: [],
       deps: dev ? new Set<string>() : undefined,
       names: undefined,
+      service: undefined,
     };
     deadlines.enter(ctx);
     let running: PageResult | Promise<PageResult>;
@@ -219,6 +232,7 @@ export function createHandler(deps: HandlerDeps): {
     return result;
   }
 
+  /** Every error answer of a request goes out here (through sendError): HttpError, script error, timeout. */
   function fail(req: IncomingMessage, res: ServerResponse, url: string, err: unknown, ctx?: PageContext): void {
     if (res.headersSent) {
       res.destroy();
@@ -227,30 +241,31 @@ export function createHandler(deps: HandlerDeps): {
     // Nothing the failed response had prepared goes out (a Location, a bad header …).
     for (const name of res.getHeaderNames()) res.removeHeader(name);
     // A body we did not read to its end: the connection cannot be reused.
-    if (!req.complete) res.setHeader('connection', 'close');
+    const headers: Record<string, string> = req.complete ? {} : { connection: 'close' };
+    const format = ctx ? errorFormatOf(ctx) : undefined;
     if (err instanceof HttpError) {
-      plain(res, err.status, err.message, err.headers, ctx?.cookies);
+      sendError(req, res, err.status, err.message, { headers: { ...err.headers, ...headers }, cookies: ctx?.cookies, format });
       return;
     }
     const id = randomBytes(6).toString('hex');
     const report = reportError(err, root, registry.unitOf, includeChainOf(err, root));
     log.error(reportText(report, root, `${req.method} ${url}`, id));
-    res.statusCode = 500;
-    res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.setHeader('cache-control', 'no-store');
-    res.setHeader('x-request-id', id);
-    const page = dev
-      ? renderDevErrorPage(report, root, url)
-      : renderPlainPage(500, statusText(500), `The page failed. Request id: ${id} (details are in the server's log).`);
-    const result: PageResult = { status: 500, headers: { 'content-type': 'text/html; charset=utf-8' }, body: page };
-    if (dev && ctx) for (const filter of deps.filters) filter(result, ctx);
-    res.end(result.body as string);
-  }
-
-  function plain(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, cookies?: string[]): void {
-    if (cookies?.length) res.setHeader('set-cookie', cookies);
-    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...headers });
-    res.end(renderPlainPage(status, statusText(status), message));
+    headers['cache-control'] = 'no-store';
+    headers['x-request-id'] = id;
+    const generic = `The page failed. Request id: ${id} (details are in the server's log).`;
+    if (format === 'json') {
+      const where = report.location ? ` (${relative(root, report.location.file)}:${report.location.line}:${report.location.column})` : '';
+      sendError(req, res, 500, dev ? `${report.title}: ${report.message}${where}` : generic, { headers, format });
+      return;
+    }
+    // A script error is an HTML page for every client except a service's (the error page is where the details are).
+    let page: string | undefined;
+    if (dev) {
+      const result: PageResult = { status: 500, headers: { 'content-type': 'text/html; charset=utf-8' }, body: renderDevErrorPage(report, root, url) };
+      if (ctx) for (const filter of deps.filters) filter(result, ctx);
+      page = result.body as string;
+    }
+    sendError(req, res, 500, generic, { headers, page, format: 'html' });
   }
 
   return {
@@ -266,96 +281,10 @@ export function createHandler(deps: HandlerDeps): {
   };
 }
 
-/**
- * `--timeout`, and the count of scripts in flight that the watchdog reads.
- * One sweeping timer serves all requests (none per request), and runs only
- * while a script is in flight. A page that awaits is entered with its
- * deadline. A page that runs synchronously is only noted in `running`: no
- * timer can fire meanwhile, so a sweep that finds it there means the watchdog
- * stopped its loop (the stop unwinds past every catch and finally), and it is
- * answered then, or by the next page's `enter`, whichever comes first.
- * Every script is counted out exactly once: settled, finished or timed out.
- */
-interface Deadlines {
-  /** A page starts running synchronously. */
-  enter(ctx: PageContext): void;
-  /** It returned (or threw) without awaiting. */
-  settle(ctx: PageContext): void;
-  /** It returned a promise: its deadline starts. */
-  wait(ctx: PageContext): void;
-  /** The promise settled: false if the deadline came first (it was answered). */
-  finish(ctx: PageContext): boolean;
-  close(): void;
-}
-
-function createDeadlines(seconds: number, track: HandlerDeps['track'], onTimeout: (ctx: PageContext) => void): Deadlines {
-  if (!(seconds > 0)) return { enter() {}, settle() {}, wait() {}, finish: () => true, close() {} };
-  const ms = seconds * 1000;
-  const waiting = new Map<PageContext, number>();
-  let running: PageContext | undefined;
-  let sweeper: NodeJS.Timeout | undefined;
-  // The count is recomputed, never incremented: a stop landing between two of
-  // these lines cannot leave it wrong for longer than the next change.
-  const counted = (): void => track?.inFlight(waiting.size + (running ? 1 : 0));
-  const stopRunning = (): void => {
-    const stuck = running!;
-    running = undefined;
-    waiting.delete(stuck);
-    counted();
-    onTimeout(stuck);
-  };
-  const sweep = (): void => {
-    if (running) stopRunning();
-    const now = Date.now();
-    for (const [ctx, deadline] of waiting) {
-      if (deadline <= now) {
-        waiting.delete(ctx);
-        counted();
-        onTimeout(ctx);
-      }
-    }
-    if (!waiting.size && !running) {
-      clearInterval(sweeper);
-      sweeper = undefined;
-    }
-  };
-  return {
-    enter(ctx) {
-      if (running) stopRunning();
-      running = ctx;
-      counted();
-      sweeper ??= setInterval(sweep, Math.min(250, Math.max(10, ms / 10))).unref();
-    },
-    settle(ctx) {
-      if (running !== ctx) return;
-      running = undefined;
-      counted();
-    },
-    wait(ctx) {
-      waiting.set(ctx, Date.now() + ms);
-      running = undefined;
-      counted();
-    },
-    finish(ctx) {
-      if (!waiting.delete(ctx)) return false;
-      counted();
-      return true;
-    },
-    close() {
-      clearInterval(sweeper);
-      sweeper = undefined;
-    },
-  };
-}
-
 function absolutePath(target: string): string {
   try {
     return new URL(target).pathname;
   } catch {
     return target;
   }
-}
-
-function safePath(pathname: string): string {
-  return pathname.length > 200 ? pathname.slice(0, 200) + '…' : pathname;
 }

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import mime from 'mime-types';
+import { sendError } from './respond.js';
 
 /** Files up to this size are kept in memory (revalidated by size and mtime on each request). */
 const CACHE_MAX_FILE = 256 * 1024;
@@ -65,8 +66,7 @@ export function createStaticServer(): {
 
   function serveStatic(req: IncomingMessage, res: ServerResponse, file: string, st: fs.Stats): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`Method ${req.method} is not allowed on a static file\n`);
+      sendError(req, res, 405, `Method ${req.method} is not allowed on a static file`, { headers: { allow: 'GET, HEAD' } });
       return;
     }
     const entry = lookup(file, st);

@@ -15,6 +15,7 @@ import type { Server } from 'node:net';
 import type { PageResult } from '../script/page.js';
 import type { PageContext } from '../script/context.js';
 import { clientScript, injectScript, type ClientConfig } from './reload-client.js';
+import { echoPath, sendError } from '../http/respond.js';
 
 /** URL paths under this prefix are the server's own (a user's `_` paths are never served). */
 export const LIVE_PREFIX = '/__karrigell/';
@@ -177,13 +178,11 @@ export function createReloadHub(root: string): ReloadHub {
         return false;
       }
       if (pathname !== EVENTS_PATH || closed) {
-        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end(`Nothing at ${pathname}\n`);
+        sendError(req, res, 404, `Nothing at ${echoPath(pathname)}`);
         return true;
       }
       if (req.method !== 'GET') {
-        res.writeHead(405, { allow: 'GET', 'content-type': 'text/plain; charset=utf-8' });
-        res.end(`Method ${req.method} is not allowed here\n`);
+        sendError(req, res, 405, `Method ${req.method} is not allowed here`, { headers: { allow: 'GET' } });
         return true;
       }
       const q = req.url!.indexOf('?');

@@ -68,6 +68,8 @@ export interface PageContext {
   chain: string[];
   /** Extra names given to an included script. */
   names?: Record<string, unknown>;
+  /** The service being called (`/script/NAME`), once the page turned out to export functions. */
+  service: string | undefined;
   /** Services a later issue plugs in: sessions, includes, authentication, translations. */
   extensions: ScopeExtensions;
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SourceMap } from 'node:module';
 import { escapeHtml } from '../html.js';
+import { statusText } from './signals.js';
 import { CompileError, type CompiledUnit } from './compile.js';
 import { PACKAGE_DIR } from '../site.js';
 
@@ -149,6 +150,27 @@ ${report.frame ? `<pre>${escapeHtml(report.frame)}</pre>` : ''}
 ${report.includes.length ? `<p>Included from: <code>${report.includes.map(escapeHtml).join(' → ')}</code></p>` : ''}
 ${report.stack ? `<h2>Stack</h2><pre>${escapeHtml(report.stack)}</pre>` : ''}
 </main></body></html>`;
+}
+
+/** How an error answer is written: a page for browsers, the message for other clients, JSON for a service's. */
+export type ErrorFormat = 'html' | 'text' | 'json';
+
+/**
+ * The format of an error answer, the same for every part (SPEC §4, §9): a
+ * request whose `Accept` lists text/html (a browser navigation) gets an HTML
+ * page; any other client gets the message as the body (`HTTP_ERROR`'s
+ * contract), as JSON `{"error", "status"}` when it called a service.
+ */
+export function errorFormat(accept: string | undefined, service: boolean): ErrorFormat {
+  if (accept !== undefined && /(?:^|[,\s])text\/html(?:[;,\s]|$)/i.test(accept)) return 'html';
+  return service ? 'json' : 'text';
+}
+
+/** The body of an error answer in a format. */
+export function errorAnswer(status: number, message: string, format: ErrorFormat): { type: string; body: string } {
+  if (format === 'json') return { type: 'application/json; charset=utf-8', body: JSON.stringify({ error: message, status }) };
+  if (format === 'text') return { type: 'text/plain; charset=utf-8', body: message + '\n' };
+  return { type: 'text/html; charset=utf-8', body: renderPlainPage(status, statusText(status), message === statusText(status) ? '' : message) };
 }
 
 /** A plain error page (production, and the server's own 4xx answers). */

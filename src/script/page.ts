@@ -7,6 +7,7 @@ import { createScope, renderValue } from './scope.js';
 import type { PageContext } from './context.js';
 import { HttpError, Redirection, ScriptEnd } from './signals.js';
 import type { LinkedPage } from './modules.js';
+import { errorAnswer, errorFormat, type ErrorFormat } from './errors.js';
 
 /** What a page run produced, before it is written. */
 export interface PageResult {
@@ -58,6 +59,7 @@ async function finish(ran: ReturnType<LinkedPage['run']>, ctx: PageContext): Pro
 /** `/script/NAME`: the top-level code, then the exported function NAME(fields). */
 async function runService(page: LinkedPage, ctx: PageContext): Promise<PageResult> {
   const service = ctx.args[0] || 'index';
+  ctx.service = service;
   if (!ctx.args.length && (ctx.req.method === 'GET' || ctx.req.method === 'HEAD')) {
     const q = ctx.url.indexOf('?');
     const base = ctx.scriptUrl.endsWith('/') ? ctx.scriptUrl : ctx.scriptUrl + '/';
@@ -99,11 +101,18 @@ function redirect(ctx: PageContext, location: string, status: number): PageResul
   return { status, headers: withType(ctx, 'text/plain; charset=utf-8'), body: '' };
 }
 
+/** HTTP_ERROR: the one error format (errorAnswer), JSON for a service called by a client that does not take HTML. */
 function errorResult(ctx: PageContext, err: HttpError): PageResult {
   for (const k in err.headers) ctx.headers[k] = err.headers[k]!;
+  const { type, body } = errorAnswer(err.status, err.message, errorFormatOf(ctx));
   const headers = ctx.headers;
-  headers['content-type'] = 'text/plain; charset=utf-8';
-  return { status: err.status, headers, body: err.message + '\n' };
+  headers['content-type'] = type;
+  return { status: err.status, headers, body };
+}
+
+/** The format of this request's error answers (errorFormat): JSON for a service called by `fetch()`. */
+export function errorFormatOf(ctx: PageContext): ErrorFormat {
+  return errorFormat(ctx.req.headers.accept, ctx.service !== undefined);
 }
 
 async function fromReturnValue(ctx: PageContext, value: unknown): Promise<PageResult> {

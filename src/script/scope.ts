@@ -151,6 +151,11 @@ function prototypeFor(extensions: ScopeExtensions): object {
   return proto;
 }
 
+/** Every name a scope with these extensions provides (the test of SCOPE_NAME_TABLE reads it). */
+export function providedNames(extensions: ScopeExtensions): string[] {
+  return Object.getOwnPropertyNames(prototypeFor(extensions));
+}
+
 /** The scope object of one request: one allocation; every name is computed on first use only. */
 export function createScope(ctx: PageContext): Record<string, unknown> {
   const scope = Object.create(prototypeFor(ctx.extensions)) as Scope;

@@ -22,7 +22,7 @@ import type { PageContext, SessionHolder, SessionObject } from '../script/contex
 import { clearSessionCookie, requestSessionId, sessionCookie, sessionView, type SessionBackend } from './memory.js';
 import { newSessionId } from './store.js';
 import { HttpError } from '../script/signals.js';
-import { OptionError } from '../options.js';
+import { OptionError, StartError } from '../options.js';
 
 const KEY_PREFIX = 'kts:sess:';
 const FIELD_PREFIX = 'k:';
@@ -87,7 +87,7 @@ function describe(err: unknown): string {
   return message.split('\n')[0]!;
 }
 
-/** Opens the Redis session backend; rejects with an OptionError when Redis cannot be reached at start. */
+/** Opens the Redis session backend; rejects with a StartError when Redis cannot be reached at start. */
 export async function createRedisSessions(url: string, ttlSeconds: number, log: Logger): Promise<SessionBackend> {
   const where = redactUrl(url);
   const ttl = String(Math.max(0, Math.floor(ttlSeconds)));
@@ -148,7 +148,7 @@ export async function createRedisSessions(url: string, ttlSeconds: number, log: 
     const cause = err instanceof ReconnectStrategyError ? err.originalError : err;
     // An error reply (WRONGPASS, NOAUTH …) means Redis answered but refused us.
     const answered = cause instanceof ErrorReply;
-    throw new OptionError(`${answered ? 'cannot use' : 'cannot reach'} Redis at ${where} (${describe(cause)})${answered ? '' : ': start it, or use --session-store memory'}`);
+    throw new StartError(`${answered ? 'cannot use' : 'cannot reach'} Redis at ${where} (${describe(cause)})${answered ? '' : ': start it, or use --session-store memory'}`);
   } finally {
     clearTimeout(startTimer);
   }

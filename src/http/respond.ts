@@ -1,0 +1,37 @@
+/**
+ * The one way out for an error answer: the handler, static files, services,
+ * the live-reload endpoint and 405s all answer through `sendError`, so a
+ * status always has the same format (`errorAnswer` in script/errors.ts).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorAnswer, errorFormat, type ErrorFormat } from '../script/errors.js';
+
+export interface ErrorOptions {
+  /** Extra headers (`allow`, `www-authenticate`, `x-request-id` …). */
+  headers?: Record<string, string>;
+  /** Cookies the script had set (a session created before the error). */
+  cookies?: string[];
+  /** The format; by default the one `errorFormat` picks for the request (a page for browsers, the message for others). */
+  format?: ErrorFormat;
+  /** A whole HTML page to send, in the html format, instead of the plain one (development's error page). */
+  page?: string;
+}
+
+/** Answers `status` with `message`; a HEAD gets the headers only. Headers already sent: the connection is cut. */
+export function sendError(req: IncomingMessage, res: ServerResponse, status: number, message: string, opts: ErrorOptions = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const format = opts.format ?? errorFormat(req.headers.accept, false);
+  const { type, body } = opts.page !== undefined && format === 'html' ? { type: 'text/html; charset=utf-8', body: opts.page } : errorAnswer(status, message, format);
+  if (opts.cookies?.length) res.setHeader('set-cookie', opts.cookies);
+  res.writeHead(status, { ...opts.headers, 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** The requested path as echoed in a 404: cut, and percent-encoded where it could be read as markup (the text format is not escaped). */
+export function echoPath(pathname: string): string {
+  const cut = pathname.length > 200 ? pathname.slice(0, 200) + '…' : pathname;
+  return cut.replace(/[<>"'`\s]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+}
