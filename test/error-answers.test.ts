@@ -5,6 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, tempSite, type Running } from './helpers.js';
+import { expectServerErrors } from './setup.js';
+
+expectServerErrors(/Error in GET \/(api\/broken|crash)/);
 
 const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 

@@ -2,6 +2,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import http from 'node:http';
 import { tempSite, startServer, rawRequest, multipart, type Running } from './helpers.js';
+import { expectServerErrors } from './setup.js';
+
+expectServerErrors(/Error in GET \/err\//, /Compile error in GET/);
 
 /** TypeScript-only syntax before and on the throw line, so that a wrong mapping shows. */
 const RUNTIME = `interface User {

@@ -13,6 +13,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PROJECT, tempSite } from './helpers.js';
+import { expectServerErrors } from './setup.js';
+
+expectServerErrors(/(Compile error|Error) in GET \/breaks/);
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CI = process.env.CI === 'true';

@@ -9,6 +9,9 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT, tempSite, sleep } from './helpers.js';
 import type { ClientConfig } from '../src/live/reload-client.js';
+import { expectServerErrors } from './setup.js';
+
+expectServerErrors(/(Compile error|Error) in GET/);
 
 interface Server {
   url: string;

@@ -2,6 +2,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import path from 'node:path';
 import { tempSite, startServer, rawRequest, outside, writeFiles, type Running } from './helpers.js';
+import { expectServerErrors } from './setup.js';
+
+expectServerErrors(/Compile error in GET \/(no-local|broken)/, /cycle/i);
 
 const TEXT = 'RESPONSE.headers["content-type"] = "text/plain";\n';
 

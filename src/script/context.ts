@@ -70,7 +70,7 @@ export interface PageContext {
   names?: Record<string, unknown>;
   /** The service being called (`/script/NAME`), once the page turned out to export functions. */
   service: string | undefined;
-  /** Services a later issue plugs in: sessions, includes, authentication, translations. */
+  /** The names other parts provide (sessions, includes, authentication, translations), listed in server.ts. */
   extensions: ScopeExtensions;
 }
 
