@@ -165,8 +165,17 @@ function readMultipart(req: IncomingMessage, fields: Fields, limit: number): Pro
   });
 }
 
-/** The last path segment of a client-sent file name, without control characters. */
+/**
+ * Characters a file name loses: C0 and C1 controls (U+0085 is a line break to
+ * some tools, U+009B a terminal's CSI), DEL, the bidi marks, embeddings,
+ * overrides and isolates (U+202E makes `gpj.exe` read as `exe.jpg`), and the
+ * line and paragraph separators.
+ */
+const UNSAFE_IN_FILENAME = /[\0-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** The last path segment of a client-sent file name, without control, bidi or line-separator characters. */
 export function safeFilename(name: string): string {
-  const base = name.split(/[\\/]/).pop() ?? '';
-  return base.replace(/[\0-\x1f\x7f]/g, '').trim();
+  const base = (name.replace(UNSAFE_IN_FILENAME, '').split(/[\\/]/).pop() ?? '').trim();
+  // Stripping may leave `.` or `..` (e.g. `.\u202e.`): names of folders, not of a file.
+  return base === '.' || base === '..' ? '' : base;
 }
