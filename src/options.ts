@@ -12,6 +12,12 @@ export interface ServerOptions {
   /** Bytes. */
   bodyLimit: number;
   uploadLimit: number;
+  /** Fields of a url-encoded body (also top-level keys of a JSON body, non-file parts of a multipart body). */
+  maxFields: number;
+  /** Parts of a multipart body (files and fields). */
+  maxParts: number;
+  /** Bytes of a field name. */
+  maxFieldName: number;
   /** Seconds; 0 disables. */
   timeout: number;
   maxSessions: number;
@@ -33,6 +39,9 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOpti
     trustProxy: false,
     bodyLimit: 1024 * 1024,
     uploadLimit: 50 * 1024 * 1024,
+    maxFields: 1000,
+    maxParts: 1000,
+    maxFieldName: 200,
     timeout: 10,
     maxSessions: 1000,
     sessionTtl: 86400,

@@ -28,6 +28,9 @@ Options of serve:
   --timeout S            stop a script after S seconds with 503, 0 = never (default 10)
   --body-limit SIZE      url-encoded and JSON bodies (default 1mb)
   --upload-limit SIZE    multipart bodies (default 50mb)
+  --max-fields N         fields of a body (default 1000)
+  --max-parts N          parts of a multipart body, files included (default 1000)
+  --max-field-name N     bytes of a field name (default 200)
   --listing              list folders that have no index file
   --trust-proxy          honour X-Forwarded-For/Proto/Host
   --quiet                no access log
@@ -44,6 +47,9 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'body-limit': { type: 'string' },
   'upload-limit': { type: 'string' },
+  'max-fields': { type: 'string' },
+  'max-parts': { type: 'string' },
+  'max-field-name': { type: 'string' },
   listing: { type: 'boolean' },
   'trust-proxy': { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -79,6 +85,9 @@ export function toServerOptions(values: Record<string, string | boolean | undefi
   if (str('timeout') !== undefined) o.timeout = parseSeconds(str('timeout')!, '--timeout');
   if (str('body-limit') !== undefined) o.bodyLimit = parseSize(str('body-limit')!, '--body-limit');
   if (str('upload-limit') !== undefined) o.uploadLimit = parseSize(str('upload-limit')!, '--upload-limit');
+  if (str('max-fields') !== undefined) o.maxFields = parseInteger(str('max-fields')!, '--max-fields', 1);
+  if (str('max-parts') !== undefined) o.maxParts = parseInteger(str('max-parts')!, '--max-parts', 1);
+  if (str('max-field-name') !== undefined) o.maxFieldName = parseInteger(str('max-field-name')!, '--max-field-name', 1);
   if (values.listing) o.listing = true;
   if (values['trust-proxy']) o.trustProxy = true;
   if (values.quiet) o.quiet = true;
