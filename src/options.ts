@@ -24,6 +24,7 @@ export interface ServerOptions {
   /** Seconds; 0 = never. */
   sessionTtl: number;
   sessionStore: string;
+  /** Processes sharing the port; in production 1 runs under a supervising primary, 0 is one process without it. */
   workers: number;
 }
 
