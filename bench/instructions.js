@@ -35,9 +35,10 @@ const WORKLOADS = [
   { name: 'new session every request', path: '/new-session' },
 ].filter((w) => !ONLY || ONLY.some((o) => w.name.includes(o)));
 
+// --workers 0: callgrind counts the process it starts, which must be the one serving (not a supervising primary).
 const SERVERS = [
   { name: 'node:http', args: ['bench/baseline.js', '0'] },
-  { name: 'karrigell-ts', args: ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production'] },
+  { name: 'karrigell-ts', args: ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production', '--workers', '0'] },
 ];
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-callgrind-'));

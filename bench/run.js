@@ -58,7 +58,8 @@ const started = [];
 const rows = [];
 try {
   all['node:http'] = await start('node:http', ['bench/baseline.js', '0']);
-  all['karrigell-ts'] = await start('karrigell-ts', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production']);
+  // --workers 0: one process, like the baseline (in production a supervising primary otherwise runs the worker; it only hands over connections).
+  all['karrigell-ts'] = await start('karrigell-ts', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production', '--workers', '0']);
   all['express'] = await start('express', ['bench/express.js', '0']);
   started.push(...Object.values(all));
 
@@ -118,7 +119,7 @@ try {
 
   if (selected('memory')) {
     // A fresh server with the default bound (1000 sessions): RSS after 1 000 and after 100 000 new sessions.
-    const fresh = await start('karrigell-ts (fresh)', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production']);
+    const fresh = await start('karrigell-ts (fresh)', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production', '--workers', '0']);
     started.push(fresh);
     const url = fresh.url + '/new-session';
     await load(url, 1000, 32);

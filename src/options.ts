@@ -12,12 +12,19 @@ export interface ServerOptions {
   /** Bytes. */
   bodyLimit: number;
   uploadLimit: number;
+  /** Fields of a url-encoded body (also top-level keys of a JSON body, non-file parts of a multipart body). */
+  maxFields: number;
+  /** Parts of a multipart body (files and fields). */
+  maxParts: number;
+  /** Bytes of a field name. */
+  maxFieldName: number;
   /** Seconds; 0 disables. */
   timeout: number;
   maxSessions: number;
   /** Seconds; 0 = never. */
   sessionTtl: number;
   sessionStore: string;
+  /** Processes sharing the port; in production 1 runs under a supervising primary, 0 is one process without it. */
   workers: number;
 }
 
@@ -33,6 +40,9 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOpti
     trustProxy: false,
     bodyLimit: 1024 * 1024,
     uploadLimit: 50 * 1024 * 1024,
+    maxFields: 1000,
+    maxParts: 1000,
+    maxFieldName: 200,
     timeout: 10,
     maxSessions: 1000,
     sessionTtl: 86400,

@@ -17,6 +17,7 @@ import { createRedisSessions } from './session/redis.js';
 import { precompile } from './script/precompile.js';
 import { releaseTsxWorker } from './syntax/tsx-statements.js';
 import { watchProcessFaults } from './script/faults.js';
+import { guardProcess } from './script/process-guard.js';
 import { createTypeBanner } from './typecheck/type-banner.js';
 
 export interface RunningServer {
@@ -37,7 +38,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const site = siteFolder(options.root);
   if ('problem' in site) throw new OptionError(site.problem);
   const root = site.real;
-  const registry = createModuleRegistry();
+  const registry = createModuleRegistry(root);
   if (options.production) {
     const failures = await precompile(root, registry);
     // Production compiles nothing after this: the .tsx worker's memory goes back.
@@ -56,6 +57,8 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const sessions = await createSessionBackend(options, log);
   onClose.push(() => sessions.shutdown?.());
   onClose.push(watchProcessFaults(root, registry, log));
+  // A page cannot stop the server (process.exit() and the like throw, naming the page).
+  onClose.push(guardProcess(root, registry));
   const watchdog: Watchdog | undefined = options.timeout > 0 ? startWatchdog(options.timeout) : undefined;
   onClose.push(() => watchdog?.stop());
   // Slow or stalled clients: headers within 10 s, the whole request within 60 s (checked every second).

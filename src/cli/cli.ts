@@ -24,10 +24,15 @@ Options of serve:
   --max-sessions N       bound of the in-memory session store (default 1000)
   --session-ttl S        idle seconds before a session expires, 0 = never (default 86400)
   --session-store URL    memory (default) or redis://host:port/db
-  --workers N            processes sharing the port (default 1; >1 needs a shared store)
+  --workers N            processes sharing the port (default 1; >1 needs a shared store);
+                         in production a primary restarts a worker that dies (out of
+                         memory …); 0 = one process without that primary
   --timeout S            stop a script after S seconds with 503, 0 = never (default 10)
   --body-limit SIZE      url-encoded and JSON bodies (default 1mb)
   --upload-limit SIZE    multipart bodies (default 50mb)
+  --max-fields N         fields of a body (default 1000)
+  --max-parts N          parts of a multipart body, files included (default 1000)
+  --max-field-name N     bytes of a field name (default 200)
   --listing              list folders that have no index file
   --trust-proxy          honour X-Forwarded-For/Proto/Host
   --quiet                no access log
@@ -44,6 +49,9 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'body-limit': { type: 'string' },
   'upload-limit': { type: 'string' },
+  'max-fields': { type: 'string' },
+  'max-parts': { type: 'string' },
+  'max-field-name': { type: 'string' },
   listing: { type: 'boolean' },
   'trust-proxy': { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -75,10 +83,13 @@ export function toServerOptions(values: Record<string, string | boolean | undefi
     if (store !== 'memory' && !/^rediss?:\/\//.test(store)) throw new OptionError(`--session-store: ${JSON.stringify(store)} is neither "memory" nor a redis:// URL`);
     o.sessionStore = store;
   }
-  if (str('workers') !== undefined) o.workers = parseInteger(str('workers')!, '--workers', 1, 256);
+  if (str('workers') !== undefined) o.workers = parseInteger(str('workers')!, '--workers', 0, 256);
   if (str('timeout') !== undefined) o.timeout = parseSeconds(str('timeout')!, '--timeout');
   if (str('body-limit') !== undefined) o.bodyLimit = parseSize(str('body-limit')!, '--body-limit');
   if (str('upload-limit') !== undefined) o.uploadLimit = parseSize(str('upload-limit')!, '--upload-limit');
+  if (str('max-fields') !== undefined) o.maxFields = parseInteger(str('max-fields')!, '--max-fields', 1);
+  if (str('max-parts') !== undefined) o.maxParts = parseInteger(str('max-parts')!, '--max-parts', 1);
+  if (str('max-field-name') !== undefined) o.maxFieldName = parseInteger(str('max-field-name')!, '--max-field-name', 1);
   if (values.listing) o.listing = true;
   if (values['trust-proxy']) o.trustProxy = true;
   if (values.quiet) o.quiet = true;
@@ -120,7 +131,8 @@ async function serve(values: Record<string, string | boolean | undefined>, root:
   let options: ServerOptions;
   try {
     options = toServerOptions(values, root);
-    if (options.workers > 1) return await runCluster(options);
+    // In production even one worker runs under a primary that replaces it when it dies (a page out of memory …); --workers 0 opts out.
+    if (options.workers > 1 || (options.production && options.workers === 1)) return await runCluster(options);
     // A closed stdout or stderr (a pipe whose reader went away) must not become a loop of errors.
     for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
     const running = await createServer(options);

@@ -32,8 +32,8 @@ export interface CompiledUnit {
   mode: 'page' | 'module';
   imports: ImportSpec[];
   exportNames: string[];
-  /** `(imports, meta) => run`; for a page `run(scope)` (returns the exports, or their promise when the page has top-level await), for a module `run()`. */
-  factory: (imports: unknown[], meta: ImportMetaLike) => (scope?: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** `(imports, meta, process) => run`; for a page `run(scope)` (returns the exports, or their promise when the page has top-level await), for a module `run()`. `process` is what the script's own `process` names (the view that cannot stop the server). */
+  factory: (imports: unknown[], meta: ImportMetaLike, process: unknown) => (scope?: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** esbuild's source map (version 3 JSON) of the generated code. */
   map: SourceMapJson;
   /** Length of the wrapper text in front of generated line 1. */
@@ -190,7 +190,9 @@ function toUnit(file: string, mode: 'page' | 'module', js: string, map: SourceMa
     throw new CompileError(`unsupported export form in ${file}`, file, 1, 1, []);
   }
 
-  const head = '"use strict";' + declarations.join('') + (imports.some((i) => i.reexportAll) ? REEXPORT_HELPER : '');
+  // A script that names `process` gets the view its linker passes (bound once per link, no cost per request).
+  const ownProcess = !bound.has('process') && /\bprocess\b/.test(code) ? 'const process=__kts_process;' : '';
+  const head = '"use strict";' + declarations.join('') + ownProcess + (imports.some((i) => i.reexportAll) ? REEXPORT_HELPER : '');
   const used = mode === 'page' ? new Set(code.match(/[A-Za-z_$][\w$]*/g) ?? []) : new Set<string>();
   const unit = { file, mode, imports, exportNames, map, lineOneOffset: 0, code, head, used, bound } as Omit<CompiledUnit, 'factory'> as CompiledUnit;
   unit.factory = makeFactory(unit, []);
@@ -229,7 +231,7 @@ export function makeFactory(unit: CompiledUnit, extraNames: readonly string[]): 
     const generated = prefix + code + close;
     try {
       // The wrapper sits in front of line 1, which esbuild fills with a `// file` comment: line numbers are unchanged.
-      const factory = vm.compileFunction(generated, ['__kts_imports', '__kts_meta'], {
+      const factory = vm.compileFunction(generated, ['__kts_imports', '__kts_meta', '__kts_process'], {
         filename: unit.file,
         importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
       } as vm.CompileFunctionOptions) as unknown as CompiledUnit['factory'];

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compileFile, CompileError, isNativeModule, makeFactory, type CompiledUnit, type ImportMetaLike } from './compile.js';
+import { isProcessModule, processModuleFor, processViewFor } from './process-guard.js';
 
 /** A page ready to run: `run(scope)` executes its top-level code for one request. */
 export interface LinkedPage {
@@ -46,8 +47,16 @@ function metaOf(file: string): ImportMetaLike {
   return { url: pathToFileURL(file).href, filename: file, dirname: path.dirname(file) };
 }
 
-/** Creates an empty registry. */
-export function createModuleRegistry(): ModuleRegistry {
+/** Creates an empty registry; `root` names scripts in messages (relative paths). */
+export function createModuleRegistry(root?: string): ModuleRegistry {
+  const nameOf = (file: string): string => (root ? path.relative(root, file).split(path.sep).join('/') : file);
+  /** The imports of a script as it sees them: `node:process` is its view that cannot stop the server. */
+  const asSeenBy = (file: string, unit: CompiledUnit, imports: unknown[]): unknown[] =>
+    unit.imports.some((imp) => isProcessModule(imp.source))
+      ? imports.map((m, i) => (isProcessModule(unit.imports[i]!.source) ? processModuleFor(m as Record<string, unknown>, nameOf(file)) : m))
+      : imports;
+  /** What the script's own `process` names, when it names it. */
+  const processOf = (file: string, unit: CompiledUnit): unknown => (unit.head.includes('__kts_process') ? processViewFor(nameOf(file)) : undefined);
   const modules = new Map<string, Promise<Record<string, unknown>>>();
   const pages = new Map<string, { mtimeMs: number | undefined; page: Promise<LinkedPage>; ready?: LinkedPage }>();
   const units = new Map<string, CompiledUnit>();
@@ -95,8 +104,8 @@ export function createModuleRegistry(): ModuleRegistry {
     const loading = unit.imports.map((imp) => load(imp.source, [...chain, file], files));
     // Edges are known before the imports settle: an edit made meanwhile, or a fix of a failing import, reaches this file.
     for (const dep of files) addEdge(file, dep);
-    const imports = await Promise.all(loading);
-    return unit.factory(imports, metaOf(file))();
+    const imports = asSeenBy(file, unit, await Promise.all(loading));
+    return unit.factory(imports, metaOf(file), processOf(file, unit))();
   }
 
   async function link(file: string): Promise<LinkedPage> {
@@ -106,16 +115,17 @@ export function createModuleRegistry(): ModuleRegistry {
     const files = new Set<string>([file]);
     const loading = unit.imports.map((imp) => load(imp.source, [file], files));
     for (const dep of files) if (dep !== file) addEdge(file, dep);
-    const imports = await Promise.all(loading);
+    const imports = asSeenBy(file, unit, await Promise.all(loading));
     const meta = metaOf(file);
-    const run = unit.factory(imports, meta);
+    const ownProcess = processOf(file, unit);
+    const run = unit.factory(imports, meta, ownProcess);
     const variants = new Map<string, LinkedPage['run']>();
     const runWith = (names: readonly string[]): LinkedPage['run'] => {
       const extra = names.filter((n) => unit.used.has(n));
       if (!extra.length) return run;
       const key = extra.sort().join(',');
       let variant = variants.get(key);
-      if (!variant) variants.set(key, (variant = makeFactory(unit, extra)(imports, meta)));
+      if (!variant) variants.set(key, (variant = makeFactory(unit, extra)(imports, meta, ownProcess)));
       return variant;
     };
     return { unit, run, runWith, services: new Set(unit.exportNames.filter((n) => n !== 'default')), files };
