@@ -26,6 +26,8 @@ export interface ServerOptions {
   sessionStore: string;
   /** Processes sharing the port; in production 1 runs under a supervising primary, 0 is one process without it. */
   workers: number;
+  /** Origins (`scheme://host[:port]`, normalised by `parseOrigin`) whose cross-origin unsafe requests are accepted (SPEC §4). */
+  allowOrigin: string[];
 }
 
 /** The defaults of every option. */
@@ -48,6 +50,7 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOpti
     sessionTtl: 86400,
     sessionStore: 'memory',
     workers: 1,
+    allowOrigin: [],
   };
 }
 
@@ -90,4 +93,28 @@ export function parsePort(text: string, option = '--port'): number {
 export function parseSeconds(text: string, option: string): number {
   if (!/^\s*\d+(?:\.\d+)?\s*$/.test(text)) throw new OptionError(`${option}: ${JSON.stringify(text)} is not a number of seconds`);
   return Number(text);
+}
+
+/**
+ * An origin as browsers write the `Origin` header: lower-case scheme and host,
+ * no default port, no path (`https://app.example/` is forgiven, it is what
+ * people paste). `undefined` when the text is not an http(s) origin.
+ */
+export function normalizeOrigin(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return undefined;
+  }
+  if (!/^https?:$/.test(url.protocol) || !url.host || url.username || url.password) return undefined;
+  if (url.pathname !== '/' || url.search || url.hash || /[?#]/.test(text)) return undefined;
+  return url.origin;
+}
+
+/** An `--allow-origin` value → its normal form; throws OptionError. */
+export function parseOrigin(text: string, option = '--allow-origin'): string {
+  const origin = normalizeOrigin(text);
+  if (origin === undefined) throw new OptionError(`${option}: ${JSON.stringify(text)} is not an origin (write scheme://host[:port], e.g. https://app.example or http://localhost:3000)`);
+  return origin;
 }

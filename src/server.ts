@@ -5,7 +5,7 @@ import { createHandler, type EarlyHandler, type ResultFilter } from './http/hand
 import { siteFolder } from './site.js';
 import { createModuleRegistry, type ModuleRegistry } from './script/modules.js';
 import { createLogger, type Logger } from './log.js';
-import { defaultOptions, OptionError, StartError, type ServerOptions } from './options.js';
+import { defaultOptions, OptionError, parseOrigin, StartError, type ServerOptions } from './options.js';
 import { startWatchdog, type Watchdog } from './script/watchdog.js';
 import type { PageContext, ScopeExtensions } from './script/context.js';
 import { createMemorySessions, type SessionBackend } from './session/memory.js';
@@ -35,6 +35,8 @@ export interface RunningServer {
 /** Starts a karrigell-ts server; resolves once it listens. Throws OptionError for a bad root, StartError when it cannot start (port in use, scripts that fail to compile, Redis unreachable). */
 export async function createServer(partial: Partial<ServerOptions> = {}, log: Logger = createLogger(partial.quiet ?? false)): Promise<RunningServer> {
   const options: ServerOptions = { ...defaultOptions(), ...partial };
+  // The API takes origins as people write them; the check compares the form browsers send.
+  options.allowOrigin = (options.allowOrigin ?? []).map((origin) => parseOrigin(origin, 'allowOrigin'));
   const site = siteFolder(options.root);
   if ('problem' in site) throw new OptionError(site.problem);
   const root = site.real;

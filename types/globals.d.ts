@@ -126,6 +126,11 @@ declare global {
   const HTTP_ERROR: { (status: number, message?: string): never; new (status: number, message?: string): Error };
   /** Stops the script; what was printed so far is sent. */
   const SCRIPT_END: { (): never; new (): Error };
+
+  interface ImportMeta {
+    /** Module lifecycle (SPEC §4, Vite's convention): `import.meta.hot?.dispose(() => db.close())` in a site module. */
+    hot?: { dispose(fn: () => unknown): void };
+  }
 }
 
 export {};

@@ -6,7 +6,7 @@ import { runCluster } from './cluster.js';
 import { bannerLine } from '../log.js';
 import { runInit } from './init.js';
 import { runCheck } from './check.js';
-import { defaultOptions, isStartFailure, OptionError, parseInteger, parsePort, parseSeconds, parseSize, type ServerOptions } from '../options.js';
+import { defaultOptions, isStartFailure, OptionError, parseInteger, parseOrigin, parsePort, parseSeconds, parseSize, type ServerOptions } from '../options.js';
 
 const HELP = `karrigell-ts — drop a TypeScript script in a folder, open its URL.
 
@@ -36,6 +36,8 @@ Options of serve:
   --listing              list folders that have no index file
   --trust-proxy          honour X-Forwarded-For/Proto/Host
   --quiet                no access log
+  --allow-origin ORIGIN  accept form posts and other unsafe requests from this origin
+                         (e.g. https://app.example; repeatable). Other origins get 403.
 `;
 
 const OPTIONS = {
@@ -55,6 +57,7 @@ const OPTIONS = {
   listing: { type: 'boolean' },
   'trust-proxy': { type: 'boolean' },
   quiet: { type: 'boolean' },
+  'allow-origin': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
   watch: { type: 'boolean' },
@@ -66,7 +69,7 @@ function version(): string {
 }
 
 /** Turns the parsed flags into server options; throws OptionError. */
-export function toServerOptions(values: Record<string, string | boolean | undefined>, root: string | undefined): ServerOptions {
+export function toServerOptions(values: Record<string, string | boolean | string[] | undefined>, root: string | undefined): ServerOptions {
   const o = defaultOptions();
   if (root !== undefined) o.root = root;
   const str = (k: string): string | undefined => values[k] as string | undefined;
@@ -93,6 +96,8 @@ export function toServerOptions(values: Record<string, string | boolean | undefi
   if (values.listing) o.listing = true;
   if (values['trust-proxy']) o.trustProxy = true;
   if (values.quiet) o.quiet = true;
+  const origins = values['allow-origin'];
+  if (origins !== undefined) o.allowOrigin = (Array.isArray(origins) ? origins : [String(origins)]).map((origin) => parseOrigin(origin));
   if (o.workers > 1 && o.sessionStore === 'memory') {
     throw new OptionError('--workers > 1 needs a shared session store: add --session-store redis://host:port (with the memory store each process would have its own sessions)');
   }
@@ -127,7 +132,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
   }
 }
 
-async function serve(values: Record<string, string | boolean | undefined>, root: string | undefined): Promise<number | undefined> {
+async function serve(values: Record<string, string | boolean | string[] | undefined>, root: string | undefined): Promise<number | undefined> {
   let options: ServerOptions;
   try {
     options = toServerOptions(values, root);
