@@ -6,7 +6,7 @@ import { runCluster } from './cluster.js';
 import { bannerLine } from '../log.js';
 import { runInit } from './init.js';
 import { runCheck } from './check.js';
-import { defaultOptions, OptionError, parseInteger, parsePort, parseSeconds, parseSize, type ServerOptions } from '../options.js';
+import { defaultOptions, OptionError, parseInteger, parseLiveMode, parsePort, parseSeconds, parseSize, type ServerOptions } from '../options.js';
 
 const HELP = `karrigell-ts — drop a TypeScript script in a folder, open its URL.
 
@@ -29,6 +29,8 @@ Options of serve:
   --body-limit SIZE      url-encoded and JSON bodies (default 1mb)
   --upload-limit SIZE    multipart bodies (default 50mb)
   --listing              list folders that have no index file
+  --live MODE            development: in-place (default) updates the open page keeping
+                         its state; full reloads it on every change
   --trust-proxy          honour X-Forwarded-For/Proto/Host
   --quiet                no access log
 `;
@@ -45,6 +47,7 @@ const OPTIONS = {
   'body-limit': { type: 'string' },
   'upload-limit': { type: 'string' },
   listing: { type: 'boolean' },
+  live: { type: 'string' },
   'trust-proxy': { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -80,6 +83,7 @@ export function toServerOptions(values: Record<string, string | boolean | undefi
   if (str('body-limit') !== undefined) o.bodyLimit = parseSize(str('body-limit')!, '--body-limit');
   if (str('upload-limit') !== undefined) o.uploadLimit = parseSize(str('upload-limit')!, '--upload-limit');
   if (values.listing) o.listing = true;
+  if (str('live') !== undefined) o.live = parseLiveMode(str('live')!);
   if (values['trust-proxy']) o.trustProxy = true;
   if (values.quiet) o.quiet = true;
   if (o.workers > 1 && o.sessionStore === 'memory') {
