@@ -13,6 +13,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PROJECT, tempSite } from './helpers.js';
@@ -282,5 +283,44 @@ print(\`<!doctype html><html><head><title>form</title></head><body>
     await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'v3');
     expect(await page.evaluate(() => window.mark)).toBeUndefined();
     await page.close();
+  });
+
+  it("the demo's live-editing page: what the reader did survives an edit of its source", async () => {
+    const demo = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-demo-live-'));
+    fs.cpSync(path.join(PROJECT, 'www'), demo, { recursive: true });
+    const mod = (await import(path.join(PROJECT, 'dist', 'index.js'))) as { createServer(o: Record<string, unknown>): Promise<Server> };
+    const site = await mod.createServer({ root: demo, port: 0, host: '127.0.0.1', quiet: true });
+    try {
+      const page = await open('/live-editing', site.url);
+      await page.fill('input[name=name]', 'Reader');
+      await page.fill('textarea[name=notes]', 'some notes');
+      await page.selectOption('select[name=size]', 'large');
+      await page.click('details summary');
+      await page.click('#live-counter');
+      await page.click('#live-counter');
+      await page.evaluate(() => window.scrollTo(0, 300));
+      const file = path.join(demo, 'live-editing.ts');
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace("const message = 'Edit this sentence", "const message = 'Edited: edit this sentence"));
+      await page.waitForFunction(() => document.querySelector('.live-message')?.textContent?.startsWith('Edited'));
+      if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'demo.png') });
+      expect(
+        await page.evaluate(() => [
+          window.mark,
+          (document.querySelector('input[name=name]') as HTMLInputElement).value,
+          (document.querySelector('textarea[name=notes]') as HTMLTextAreaElement).value,
+          (document.querySelector('select[name=size]') as HTMLSelectElement).value,
+          (document.querySelector('details') as HTMLDetailsElement).open,
+          (document.getElementById('live-clicks') as HTMLInputElement).value,
+          window.scrollY,
+        ]),
+      ).toEqual([1, 'Reader', 'some notes', 'large', true, '2', 300]);
+      // The counter's variable lives on: the next click counts 3.
+      await page.click('#live-counter');
+      expect(await page.inputValue('#live-clicks')).toBe('3');
+      await page.close();
+    } finally {
+      await site.close(500);
+      fs.rmSync(demo, { recursive: true, force: true });
+    }
   });
 });
