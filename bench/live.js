@@ -35,8 +35,6 @@ if (!fs.existsSync(CHROMIUM)) {
 }
 
 const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-bench-live-'));
-const root = path.join(parent, 'www');
-fs.mkdirSync(path.join(root, '_lib'), { recursive: true });
 // A page with a form (what an in-place update must keep) and a list.
 const page = (n) => `import { footer } from "./_lib/footer.ts";
 const items = ["alpha", "beta", "gamma", "delta"];
@@ -51,8 +49,6 @@ const footer = (n) => `export function footer(): string {
   return '<footer id="f">${n}</footer>';
 }
 `;
-fs.writeFileSync(path.join(root, '_lib', 'footer.ts'), footer('f0'));
-fs.writeFileSync(path.join(root, 'style.css'), 'body { font-family: sans-serif }\n');
 
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
@@ -91,66 +87,81 @@ async function instrumentedTab() {
   return { tab, shown };
 }
 
-/** 20 edits (after the warm-up) of the page and its module, with the server in `mode`; the times and the tab. */
-async function measureMode(mode) {
+/**
+ * A server in `mode` on its own copy of the site, a tab on its page (with text
+ * typed into its form); `edit(i)` saves edit i (odd: the page, even: its module)
+ * and resolves with the time from the write to the new text in the DOM.
+ */
+async function startMode(mode) {
+  const root = path.join(parent, mode);
+  fs.mkdirSync(path.join(root, '_lib'), { recursive: true });
   fs.writeFileSync(path.join(root, 'page.ts'), page('p0'));
   fs.writeFileSync(path.join(root, '_lib', 'footer.ts'), footer('f0'));
-  await new Promise((r) => setTimeout(r, 300));
+  fs.writeFileSync(path.join(root, 'style.css'), 'body { font-family: sans-serif }\n');
   const server = await createServer({ root, port: 0, host: '127.0.0.1', quiet: true, live: mode });
-  try {
-    const { tab, shown: shownText } = await instrumentedTab();
-    await tab.goto(server.url + '/page');
-    await tab.fill('#name', 'typed by the user');
-    await new Promise((r) => setTimeout(r, 500));
-    const times = [];
-    let p = 'p0';
-    let f = 'f0';
-    console.log(`--live ${mode}`);
-    // The first edits warm up the server and the browser (and load the update module): not counted.
-    for (let i = 1 - WARMUP; i <= EDITS; i++) {
+  const { tab, shown: shownText } = await instrumentedTab();
+  await tab.goto(server.url + '/page');
+  await tab.fill('#name', 'typed by the user');
+  let p = 'p0';
+  let f = 'f0';
+  return {
+    mode,
+    times: [],
+    async edit(i) {
       let file, text;
       if (i % 2 !== 0) [file, text] = [path.join(root, 'page.ts'), page((p = `p${i}`))];
       else [file, text] = [path.join(root, '_lib', 'footer.ts'), footer((f = `f${i}`))];
-      const shown = shownText(`${p}/${f}`, `edit ${i}`);
+      const shown = shownText(`${p}/${f}`, `${mode} edit ${i}`);
       const t0 = now();
       fs.writeFileSync(file, text);
-      const t1 = await shown;
-      if (i < 1) continue;
-      times.push(t1 - t0);
-      console.log(`  edit ${String(i).padStart(2)} (${i % 2 ? 'page  ' : 'module'}): ${(t1 - t0).toFixed(1)} ms`);
-      await new Promise((r) => setTimeout(r, PAUSE));
-    }
-    const kept = await tab.inputValue('#name');
-    let sizes;
-    if (mode === 'in-place') {
+      return (await shown) - t0;
+    },
+    kept: () => tab.inputValue('#name'),
+    async sizes() {
       const script = await tab.evaluate(() => document.querySelector('script[data-karrigell-live]').outerHTML);
-      const url = await tab.evaluate(() => /import\('([^']+)'\)/.exec(document.querySelector('script[data-karrigell-live]').textContent)[1]);
+      const url = /import\('([^']+)'\)/.exec(script)[1];
       const res = await fetch(server.url + url);
       const code = await res.text();
-      sizes = { script: Buffer.byteLength(script), scriptGz: gzipSize(script), module: Buffer.byteLength(code), moduleGz: gzipSize(code), cache: res.headers.get('cache-control') };
-    }
-    await tab.close();
-    return { times, kept, sizes };
-  } finally {
-    await server.close(500);
-  }
+      return { script: Buffer.byteLength(script), scriptGz: gzipSize(script), module: Buffer.byteLength(code), moduleGz: gzipSize(code), cache: res.headers.get('cache-control') };
+    },
+    async close() {
+      await tab.close();
+      await server.close(500);
+    },
+  };
 }
 
 try {
-  const inPlace = await measureMode('in-place');
-  const full = await measureMode('full');
+  // Both modes in one run, their edits interleaved: each sees the same load of the machine.
+  const modes = [await startMode('in-place'), await startMode('full')];
+  await new Promise((r) => setTimeout(r, 500));
+  // The first edits warm up the servers and the browser (and load the update module): not counted.
+  for (let i = 1 - WARMUP; i <= EDITS; i++) {
+    const line = [];
+    for (const m of modes) {
+      const t = await m.edit(i);
+      if (i >= 1) m.times.push(t);
+      line.push(`${m.mode} ${t.toFixed(1).padStart(6)} ms`);
+      await new Promise((r) => setTimeout(r, PAUSE));
+    }
+    if (i >= 1) console.log(`edit ${String(i).padStart(2)} (${i % 2 ? 'page  ' : 'module'}): ${line.join('   ')}`);
+  }
+  const [inPlace, full] = modes;
+  const keptIn = await inPlace.kept();
+  const keptFull = await full.kept();
+  const sizes = await inPlace.sizes();
+  for (const m of modes) await m.close();
   const floor = stats(await measureFloor());
   const a = stats(inPlace.times);
   const b = stats(full.times);
   const line = (s) => `median ${s.median.toFixed(1)} ms   p95 ${s.p95.toFixed(1)} ms   min ${s.min.toFixed(1)} ms   max ${s.max.toFixed(1)} ms`;
-  console.log(`\nfile write → new content in the DOM of the open page (Chromium, ${EDITS} edits each, same run):`);
-  console.log(`  --live in-place  ${line(a)}   typed text kept: ${inPlace.kept === 'typed by the user' ? 'yes' : 'NO'}`);
-  console.log(`  --live full      ${line(b)}   typed text kept: ${full.kept === 'typed by the user' ? 'yes' : 'no (a reload)'}`);
-  console.log(`  goal in place: median ≤ 30 ms, p95 ≤ 60 ms → ${a.median <= 30 && a.p95 <= 60 ? 'met' : 'NOT met'}; in place / full at the median: ${(a.median / b.median).toFixed(2)}`);
+  console.log(`\nfile write → new content in the DOM of the open page (Chromium, ${EDITS} edits each, interleaved, load average ${os.loadavg()[0].toFixed(1)}):`);
+  console.log(`  --live in-place  ${line(a)}   typed text kept: ${keptIn === 'typed by the user' ? 'yes' : 'NO'}`);
+  console.log(`  --live full      ${line(b)}   typed text kept: ${keptFull === 'typed by the user' ? 'yes' : 'no (a reload)'}`);
+  console.log(`  goal in place: median ≤ 30 ms, p95 ≤ 60 ms → ${a.median <= 30 && a.p95 <= 60 ? 'met' : 'NOT met'}; in place / full: median ${(a.median / b.median).toFixed(2)}, p95 ${(a.p95 / b.p95).toFixed(2)}`);
   console.log(`floor (a bare node:http server tells the browser to reload a static page): ${line(floor)}`);
-  const z = inPlace.sizes;
-  console.log(`injected script: ${z.script} bytes (${z.scriptGz} gzipped) per HTML page`);
-  console.log(`update module (idiomorph + ours, minified): ${z.module} bytes (${z.moduleGz} gzipped), fetched at the first change only, cache-control: ${z.cache}`);
+  console.log(`injected script: ${sizes.script} bytes (${sizes.scriptGz} gzipped) per HTML page`);
+  console.log(`update module (idiomorph + ours, minified): ${sizes.module} bytes (${sizes.moduleGz} gzipped), fetched at the first change only, cache-control: ${sizes.cache}`);
 } finally {
   await browser.close();
   fs.rmSync(parent, { recursive: true, force: true });

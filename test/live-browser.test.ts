@@ -249,6 +249,16 @@ print(\`<!doctype html><html><head><title>form</title></head><body>
     await page.close();
   });
 
+  it('a page opened while broken shows the error page, which reloads into the page on the next good save', async () => {
+    fs.writeFileSync(f('opened-broken.ts'), 'print(`<h1>${nope()}</h1>`);');
+    const page = await open('/opened-broken');
+    expect(await page.textContent('p.loc')).toMatch(/^opened-broken\.ts:1:/);
+    fs.writeFileSync(f('opened-broken.ts'), 'print(`<!doctype html><html><body><h1>fixed</h1></body></html>`);');
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'fixed');
+    expect(await page.locator('kts-overlay').count()).toBe(0);
+    await page.close();
+  });
+
   it('a changed stylesheet is swapped in place: no reload, the page keeps its state', async () => {
     const page = await open('/styled');
     const color = (): Promise<string> => page.evaluate(() => getComputedStyle(document.querySelector('h1')!).color);
