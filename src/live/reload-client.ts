@@ -10,6 +10,10 @@
  *     the page neither flashes nor loses its state; with no match every
  *     same-origin sheet is refreshed (the file may be `@import`ed);
  *   - `asset`: reloads if a `<script src>` names the file, refreshes matching `<img>`.
+ * At load it notes the server's open state of each `<details>` (an update
+ * keeps what the user opened unless the source changed it); `next(config)`
+ * is how the update module hands it the configuration of the answer the page
+ * now shows (the stream is opened again from there).
  * Hidden tabs close their stream (browsers allow few connections per host)
  * and reopen it when shown again, saying which change they saw last: the
  * server then tells them at once if they missed one that concerns them.
@@ -45,7 +49,6 @@ const CLIENT = `(function (c) {
   if (window.__ktsLive) return;
   window.__ktsLive = 1;
   var seq = c.s, es = null, timer = 0, wait = 250, leaving = false;
-  // The server's open state of each <details>: an update keeps what the user opened unless the source changed it.
   var ds = document.getElementsByTagName('details');
   for (var i = 0; i < ds.length; i++) ds[i].__ktsOpen = ds[i].open;
   function url() {
@@ -97,7 +100,6 @@ const CLIENT = `(function (c) {
     stop();
     import('__UPDATE__').then(function (m) { return m.update(c, { reload: reload, next: next }); }).catch(function (e) { console.error(e); reload(); });
   }
-  // The page now reflects the answer whose configuration is n: listen from there.
   function next(n) { c = n; seq = n.s; leaving = false; wait = 250; connect(); }
   function on(name, fn) {
     es.addEventListener(name, function (ev) { seen(ev); var d = {}; try { d = JSON.parse(ev.data); } catch (e) {} fn(d); });
