@@ -98,7 +98,7 @@ const CLIENT = `(function (c) {
     if (c.r && !c.f) return reload();
     leaving = true;
     stop();
-    import('__UPDATE__').then(function (m) { return m.update(c, { reload: reload, next: next }); }).catch(function (e) { console.error(e); reload(); });
+    import('__UPDATE__').then(function (m) { return m.update(c, { reload: reload, next: next }); }).catch(function (e) { console.error(e); if (!c.f) reload(); });
   }
   function next(n) { c = n; seq = n.s; leaving = false; wait = 250; connect(); }
   function on(name, fn) {
