@@ -92,6 +92,7 @@ print(\`<!doctype html><html><head><title>form</title></head><body>
       'parts.ts': 'Include("_inc/part.ts");\nprint(`<p id="t">${_("Hello")}</p><input id="q">`);',
       '_inc/part.ts': 'print(`<!doctype html><html><body><h1 id="inc">part 1</h1>`);',
       '_translations/fr.json': '{ "Hello": "Bonjour" }',
+      'static.html': '<!doctype html><html><body><h1>static 1</h1><input id="q"></body></html>',
     });
     const mod = (await import(path.join(PROJECT, 'dist', 'index.js'))) as { createServer(o: Record<string, unknown>): Promise<Server> };
     [server, full, browser] = await Promise.all([
@@ -198,6 +199,15 @@ print(\`<!doctype html><html><head><title>form</title></head><body>
     await page.waitForFunction(() => document.getElementById('inc')?.textContent === 'part 2');
     fs.writeFileSync(f('_translations/fr.json'), '{ "Hello": "Salut" }');
     await page.waitForFunction(() => document.getElementById('t')?.textContent === 'Salut');
+    expect(await page.evaluate(() => [window.mark, (document.getElementById('q') as HTMLInputElement).value])).toEqual([1, 'kept']);
+    await page.close();
+  });
+
+  it('a static .html page updates in place too', async () => {
+    const page = await open('/static.html');
+    await page.fill('#q', 'kept');
+    fs.writeFileSync(f('static.html'), '<!doctype html><html><body><h1>static 2</h1><input id="q"></body></html>');
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'static 2');
     expect(await page.evaluate(() => [window.mark, (document.getElementById('q') as HTMLInputElement).value])).toEqual([1, 'kept']);
     await page.close();
   });
