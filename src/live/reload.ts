@@ -246,6 +246,8 @@ export function createReloadHub(root: string, mode: LiveMode = 'in-place'): Relo
       // An error page (or a not-found page, should one be given the script) also comes back when a source file appears or goes.
       if (result.status >= 500 || result.status === 404) config.x = 1;
       result.body = injectScript(result.body, clientScript(config));
+      // A browser shows a page: have the update module ready before its first change (bundled once per process).
+      if (mode === 'in-place' || config.f) updateModule().catch(() => {});
     },
 
     publish(change) {

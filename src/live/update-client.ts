@@ -222,7 +222,7 @@ export function updatePath(): string {
 
 let bundled: Promise<string> | undefined;
 
-/** The module's code (bundled and minified once, on the first request for it). */
+/** The module's code, bundled and minified once per process (when the first page with the live script is served). */
 export function updateModule(): Promise<string> {
   bundled ??= esbuild
     .build({
