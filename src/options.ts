@@ -28,7 +28,11 @@ export interface ServerOptions {
   workers: number;
   /** Origins (`scheme://host[:port]`, normalised by `parseOrigin`) whose cross-origin unsafe requests are accepted (SPEC §4). */
   allowOrigin: string[];
+  /** Development: `in-place` morphs the open page keeping its state, `full` reloads it (SPEC §7). */
+  live: LiveMode;
 }
+
+export type LiveMode = 'in-place' | 'full';
 
 /** The defaults of every option. */
 export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOptions {
@@ -51,6 +55,7 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOpti
     sessionStore: 'memory',
     workers: 1,
     allowOrigin: [],
+    live: 'in-place',
   };
 }
 
@@ -87,6 +92,12 @@ export function parseInteger(text: string, option: string, min: number, max = Nu
 /** A TCP port, 0 meaning any free port. */
 export function parsePort(text: string, option = '--port'): number {
   return parseInteger(text, option, 0, 65535);
+}
+
+/** `--live MODE`: `in-place` or `full`. */
+export function parseLiveMode(text: string, option = '--live'): LiveMode {
+  if (text === 'in-place' || text === 'full') return text;
+  throw new OptionError(`${option}: ${JSON.stringify(text)} is neither "in-place" nor "full"`);
 }
 
 /** Seconds, possibly fractional (`0.5`). */

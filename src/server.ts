@@ -71,7 +71,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
     const { handle, forget, close: closeHandler } = createHandler({ options, root, registry, log, extensions, early, filters, sessions, track: watchdog });
     onClose.push(closeHandler);
     if (!options.production) {
-      const live = await startLiveReload({ root, registry, forget, translations, log });
+      const live = await startLiveReload({ root, registry, forget, translations, log, mode: options.live });
       if (live.early) early.push(live.early);
       if (live.filter) filters.push(live.filter);
       onClose.push(() => live.close());

@@ -23,7 +23,7 @@ export const ALLOWED: Record<string, string[]> = {
   session: ['script', 'log.ts', 'options.ts'],
   names: ['script', 'html.ts', 'site.ts'],
   http: ['script', 'session', 'names', 'html.ts', 'site.ts', 'log.ts', 'options.ts'],
-  live: ['script', 'http', 'names', 'site.ts', 'log.ts'],
+  live: ['script', 'http', 'names', 'site.ts', 'log.ts', 'options.ts'],
   typecheck: ['syntax', 'site.ts', 'scope-names.ts', 'log.ts', 'http', 'script'],
   cli: ['*'],
   // Entries: the public API and the wiring.

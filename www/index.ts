@@ -15,6 +15,7 @@ const pages: [string, string][] = [
   ['/included', 'Include(): a page made of a script, its output and a static file'],
   ['/protected', 'Authentication(): HTTP Basic (demo / secret)'],
   ['/languages', '_(): translations from _translations/LANG.json'],
+  ['/live-editing', 'Live editing: edit a page while you type in it, nothing is lost'],
   ['/stop', 'HTTP_REDIRECTION, HTTP_ERROR and SCRIPT_END'],
   ['/broken', 'A script error: the development error page'],
 ];

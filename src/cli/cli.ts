@@ -6,7 +6,7 @@ import { runCluster } from './cluster.js';
 import { bannerLine } from '../log.js';
 import { runInit } from './init.js';
 import { runCheck } from './check.js';
-import { defaultOptions, isStartFailure, OptionError, parseInteger, parseOrigin, parsePort, parseSeconds, parseSize, type ServerOptions } from '../options.js';
+import { defaultOptions, isStartFailure, OptionError, parseInteger, parseLiveMode, parseOrigin, parsePort, parseSeconds, parseSize, type ServerOptions } from '../options.js';
 
 const HELP = `karrigell-ts — drop a TypeScript script in a folder, open its URL.
 
@@ -34,6 +34,8 @@ Options of serve:
   --max-parts N          parts of a multipart body, files included (default 1000)
   --max-field-name N     bytes of a field name (default 200)
   --listing              list folders that have no index file
+  --live MODE            development: in-place (default) updates the open page keeping
+                         its state; full reloads it on every change
   --trust-proxy          honour X-Forwarded-For/Proto/Host
   --quiet                no access log
   --allow-origin ORIGIN  accept form posts and other unsafe requests from this origin
@@ -55,6 +57,7 @@ const OPTIONS = {
   'max-parts': { type: 'string' },
   'max-field-name': { type: 'string' },
   listing: { type: 'boolean' },
+  live: { type: 'string' },
   'trust-proxy': { type: 'boolean' },
   quiet: { type: 'boolean' },
   'allow-origin': { type: 'string', multiple: true },
@@ -94,6 +97,7 @@ export function toServerOptions(values: Record<string, string | boolean | string
   if (str('max-parts') !== undefined) o.maxParts = parseInteger(str('max-parts')!, '--max-parts', 1);
   if (str('max-field-name') !== undefined) o.maxFieldName = parseInteger(str('max-field-name')!, '--max-field-name', 1);
   if (values.listing) o.listing = true;
+  if (str('live') !== undefined) o.live = parseLiveMode(str('live')!);
   if (values['trust-proxy']) o.trustProxy = true;
   if (values.quiet) o.quiet = true;
   const origins = values['allow-origin'];
