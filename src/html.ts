@@ -60,6 +60,23 @@ export function toHtml(value: unknown): string {
   return escapeHtml(String(value));
 }
 
+/**
+ * `<%= value %>` of a `.tsp` page, written as EJS writes it (SPEC §3):
+ * null and undefined are nothing, `false` and numbers their text, an array
+ * its items joined with commas; escaped, except what `raw()` marked.
+ */
+export function tspEscaped(value: unknown): string {
+  if (value == null) return '';
+  if (isRaw(value)) return value.value;
+  if (Array.isArray(value)) return value.map(tspEscaped).join(',');
+  return escapeHtml(String(value));
+}
+
+/** `<%- value %>` of a `.tsp` page: its text as is (EJS), null and undefined nothing. */
+export function tspRaw(value: unknown): string {
+  return value == null ? '' : String(value);
+}
+
 /** Tagged template: ``html`<b>${x}</b>` `` escapes every value that is not `raw`. */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): RawHtml {
   let out = strings[0]!;

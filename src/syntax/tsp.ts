@@ -5,6 +5,9 @@
  *   `<% code %>`   statements; control flow may span tags
  *   `<%= expr %>`  value, escaped
  *   `<%- expr %>`  value, inserted raw
+ * Output tags write what EJS writes (`false` as "false", arrays joined with
+ * commas, null/undefined as nothing, one trailing `;` allowed, an empty tag
+ * nothing): see tspEscaped/tspRaw in html.ts.
  *   `<%_ expr %>`  `_(expr)` (translation), escaped
  *   `<%# text %>`  comment, produces nothing
  *   `<%%`          a literal `<%` in the HTML
@@ -48,7 +51,8 @@ const MARKERS: Record<string, TagKind> = { '=': 'expr', '-': 'raw', _: 'trans', 
 
 const WRAPPERS: Record<'expr' | 'raw' | 'trans', [string, string]> = {
   expr: ['__kts_out(__kts_esc((', ')));'],
-  raw: ['__kts_out(String((', ') ?? ""));'],
+  // A function, not `String((expr) ?? "")`: `??` after a value that cannot be null is a type error (TS2869).
+  raw: ['__kts_out(__kts_raw((', ')));'],
   trans: ['__kts_out(__kts_esc(_((', '))));'],
 };
 
@@ -172,18 +176,28 @@ function generate(source: string, segments: Segment[]): string {
         write(code);
         continue;
       }
-      const separator = lastCode !== undefined && !';{}'.includes(lastCode) ? ';' : '';
+      // After a `}` the code may go on (`} else {`), or the `}` closed an
+      // object literal (`const o = { a: 1 }`) and a new statement starts.
+      const continues = lastCode === '}' && /^(?:else|catch|finally)\b|^[),.\]?:]/.test(trimmed);
+      const separator = lastCode !== undefined && !';{'.includes(lastCode) && !continues ? ';' : '';
       padTo(target, separator.length);
       write(separator + code);
       endLineComment(code);
       lastCode = trimmed[trimmed.length - 1];
       continue;
     }
+    // EJS allows one `;` at the end of an output tag (`<%= name; %>`); a blank keeps the columns.
+    const expr = code.replace(/;(\s*)$/, ' $1');
+    if (expr.trim() === '') {
+      // An empty output tag writes nothing (EJS: undefined).
+      write(expr);
+      continue;
+    }
     const [prefix, suffix] = WRAPPERS[seg.kind];
     const separator = statementSeparator();
     padTo(target, separator.length + prefix.length);
-    write(separator + prefix + code);
-    endLineComment(code);
+    write(separator + prefix + expr);
+    endLineComment(expr);
     write(suffix);
     lastCode = undefined;
   }
