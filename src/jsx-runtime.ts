@@ -3,7 +3,7 @@
  * with `jsxImportSource: 'karrigell-ts'`. JSX renders eagerly: every element
  * is an HTML string marked `raw` as soon as it is created.
  */
-import { escapeHtml, isRaw, raw, type RawHtml } from './html.js';
+import { escapeHtml, isJavaScriptUrl, isRaw, raw, URL_ATTRIBUTES, type RawHtml } from './html.js';
 
 /** A function component: called with its props (children included). */
 export type Component<P = any> = (props: P) => unknown;
@@ -80,17 +80,6 @@ const POSITIVE_NUMBERS = new Set(['cols', 'rows', 'size', 'span']);
 const BOOLEANISH = new Set(
   'contenteditable spellcheck draggable value autoreverse externalresourcesrequired focusable preservealpha'.split(' '),
 );
-/**
- * Attributes holding a URL that a browser may navigate to or load: a
- * `javascript:` value is written only when marked trusted with raw().
- */
-const URL_ATTRIBUTES = new Set(
-  ('href src action formaction xlink:href poster cite background data codebase longdesc manifest ping ' +
-    'profile usemap classid archive lowsrc dynsrc itemtype')
-    .split(' '),
-);
-/** What a browser runs as `javascript:` (React's pattern: leading C0/space, tab/CR/LF anywhere in the scheme). */
-const JAVASCRIPT_URL = /^[\u0000-\u001F ]*j[\r\n\t]*a[\r\n\t]*v[\r\n\t]*a[\r\n\t]*s[\r\n\t]*c[\r\n\t]*r[\r\n\t]*i[\r\n\t]*p[\r\n\t]*t[\r\n\t]*:/i;
 /** CSS properties that take a bare number (react-dom's `unitlessNumbers`); every other number gets `px`. */
 const UNITLESS_STYLES = new Set(
   ('animationIterationCount aspectRatio borderImageOutset borderImageSlice borderImageWidth boxFlex boxFlexGroup ' +
@@ -106,11 +95,6 @@ const UNITLESS_STYLES = new Set(
 );
 const VALID_NAME = /^[^\s"'<>/=\u0000-\u001f\u007f]+$/;
 const VALID_TAG = /^[A-Za-z][^\s"'<>/=\u0000-\u001f\u007f]*$/;
-
-/** True when a browser would run `url` as JavaScript (`javascript:` with the blanks and controls it ignores). */
-export function isJavaScriptUrl(url: string): boolean {
-  return JAVASCRIPT_URL.test(url);
-}
 
 /** Renders its children: `<>…</>`. */
 export function Fragment(props: { children?: unknown } | null): RawHtml {

@@ -36,6 +36,7 @@ export const SCOPE_NAME_TABLE = {
   __kts_out: 'internal',
   __kts_esc: 'internal',
   __kts_raw: 'internal',
+  __kts_tag: 'internal',
 } as const satisfies Record<string, NameProvider>;
 
 export type ScopeName = keyof typeof SCOPE_NAME_TABLE;

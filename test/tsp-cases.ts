@@ -5,6 +5,8 @@
 export interface TspCase {
   page: string;
   q?: Record<string, string>;
+  /** Set when `.tsp` differs from EJS on purpose (safe by default, README): our normalised output. */
+  ours?: string;
 }
 
 const XSS = `<b>"&'</b>`;
@@ -90,6 +92,12 @@ export const TSP_CASES: TspCase[] = [
   { page: '<script>var x = <%- JSON.stringify(QUERY.n ?? null) %>;</script>', q: { n: '5' } },
   { page: '<a href="/p?id=<%= QUERY.id %>&x=1">l</a>', q: { id: '7&8' } },
   { page: '<input value="<%= QUERY.v %>">', q: { v: '" onfocus="x' } },
+  { page: '<a href="<%= QUERY.u %>">l</a>', q: { u: 'https://example.com/?a=1&b=2' } },
+  { page: '<a href="<%= QUERY.u %>">l</a>', q: { u: ' javascript:alert(1)' }, ours: '<a href="about:invalid#blocked">l</a>' },
+  { page: '<button onclick="go(\'<%= QUERY.h %>\')">b</button>', q: { h: "');alert(1)//" }, ours: '<button onclick="go(\'\\u0027\\u0029\\u003balert\\u00281\\u0029\\u002f\\u002f\')">b</button>' },
+  { page: '<input <%= QUERY.a %>>', q: { a: 'checked' } },
+  { page: '<input <%= QUERY.a %>>', q: { a: 'onfocus=alert(1) autofocus' }, ours: '<input>' },
+  { page: '<a href=<%= QUERY.u %>>l</a>', q: { u: '/x onmouseover=alert(1)' }, ours: '<a href="/x onmouseover=alert(1)">l</a>' },
   { page: '<style>p { color: <%= "red" %> }</style>' },
   { page: '<% const items = [{ n: "a", p: 1 }, { n: "b<", p: 2 }] %><table><% for (const it of items) { %><tr><td><%= it.n %></td><td><%= it.p.toFixed(2) %></td></tr><% } %></table>' },
   { page: '<% const list = ["x", "y"] %><%= list.length %> items: <%= list.join(" / ") %>' },

@@ -1,6 +1,6 @@
 /** The names a page script finds in its scope (SPEC §4), built lazily per request. */
 import * as cookie from 'cookie';
-import { html, raw, isRaw, tspEscaped, tspRaw } from '../html.js';
+import { html, raw, isRaw, tspEscaped, tspInTag, tspRaw } from '../html.js';
 import { HTTP_REDIRECTION, HTTP_ERROR, SCRIPT_END } from './signals.js';
 import { createHeaderBag } from './headers.js';
 import { originOf } from './origin.js';
@@ -128,6 +128,7 @@ const BASE: PropertyDescriptorMap & ThisType<Scope> = {
   },
   __kts_esc: { value: tspEscaped },
   __kts_raw: { value: tspRaw },
+  __kts_tag: { value: tspInTag },
 };
 
 const prototypes = new WeakMap<ScopeExtensions, object>();
