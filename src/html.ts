@@ -104,7 +104,7 @@ export const BLOCKED_URL = 'about:invalid#blocked';
  * value, `u`/`w` the same in an unquoted value. Values marked with raw() are
  * written as they are.
  *   - in an `on*` attribute: a JavaScript string escape of every character
- *     but letters, digits and ` _,.-` (the browser decodes entities before
+ *     but letters, digits and `_,.-` (the browser decodes entities before
  *     running the code, so HTML escaping alone would let `');alert(1)//` out);
  *   - at the start of a URL attribute: a `javascript:` URL becomes BLOCKED_URL;
  *   - unquoted: blanks, `=` and backquotes escaped too (they would end the value);
@@ -120,7 +120,7 @@ export function tspInTag(value: unknown, where: string): string {
   }
   if (attr.length > 2 && attr.startsWith('on')) {
     const text = value == null ? '' : Array.isArray(value) ? tspEscaped(value) : String(value);
-    return text.replace(/[^A-Za-z0-9 _,.-]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return text.replace(/[^A-Za-z0-9_,.-]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   }
   let text = tspEscaped(value);
   if ((kind === 'q' || kind === 'u') && URL_ATTRIBUTES.has(attr) && isJavaScriptUrl(decodeBasicEntities(text))) text = BLOCKED_URL;
