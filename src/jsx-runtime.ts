@@ -247,7 +247,10 @@ function attribute(tag: string, name: string, value: unknown): string {
   if (URL_ATTRIBUTES.has(lower)) {
     // React drops an empty src, and href but on <a> (it would load the page itself again).
     if (value === '' && (lower === 'src' || (lower === 'href' && tag !== 'a'))) return '';
-    if (!trusted && isJavaScriptUrl(String(value))) return '';
+    if (trusted) return ` ${attr}="${attributeValue(value)}"`;
+    // Checked and written from one conversion (an object's toString could change between two).
+    const url = String(value);
+    return isJavaScriptUrl(url) ? '' : ` ${attr}="${escapeHtml(url)}"`;
   }
   // React: sizes below 1 and spans that are not numbers are not written.
   if (POSITIVE_NUMBERS.has(lower) && !(Number(value) >= 1)) return '';
