@@ -73,9 +73,10 @@ describe.runIf(linux)('the development watcher', () => {
     // Followed, /usr alone is tens of thousands of folders and files.
     expect(watches).toBeLessThan(50);
     // (Followed: 1.2 GB. The rise from the start is the type banner's TypeScript worker, with or without the link.)
-    expect(rssEnd).toBeLessThan(300);
+    expect(rssEnd).toBeLessThan(400);
     expect(latencies[12]!).toBeLessThan(100);
-    expect(latencies[24]!).toBeLessThan(1000);
+    // Followed: ~10 s without an answer, then 0.8–1.7 s each.
+    expect(latencies[24]!).toBeLessThan(3000);
     expect(cli.stderr()).not.toMatch(/ENOTDIR|EACCES|ELOOP/);
     expect(cli.stderr().split('\n').filter(Boolean).length).toBeLessThan(5);
     // The live part still works for what ROOT serves.
