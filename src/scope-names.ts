@@ -35,6 +35,8 @@ export const SCOPE_NAME_TABLE = {
   /** Used by the code generated from `.tsp` files: not for users, not declared. */
   __kts_out: 'internal',
   __kts_esc: 'internal',
+  __kts_raw: 'internal',
+  __kts_tag: 'internal',
 } as const satisfies Record<string, NameProvider>;
 
 export type ScopeName = keyof typeof SCOPE_NAME_TABLE;

@@ -1,6 +1,6 @@
 /** The names a page script finds in its scope (SPEC §4), built lazily per request. */
 import * as cookie from 'cookie';
-import { html, raw, toHtml, isRaw } from '../html.js';
+import { html, raw, isRaw, tspEscaped, tspInTag, tspRaw } from '../html.js';
 import { HTTP_REDIRECTION, HTTP_ERROR, SCRIPT_END } from './signals.js';
 import { createHeaderBag } from './headers.js';
 import { originOf } from './origin.js';
@@ -126,7 +126,9 @@ const BASE: PropertyDescriptorMap & ThisType<Scope> = {
       return (text: string) => out.push(text);
     },
   },
-  __kts_esc: { value: toHtml },
+  __kts_esc: { value: tspEscaped },
+  __kts_raw: { value: tspRaw },
+  __kts_tag: { value: tspInTag },
 };
 
 const prototypes = new WeakMap<ScopeExtensions, object>();
