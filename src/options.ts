@@ -19,6 +19,11 @@ export interface ServerOptions {
   sessionTtl: number;
   sessionStore: string;
   workers: number;
+  /** PEM files: HTTPS with HTTP/2 and HTTP/1.1 on one port (ALPN). */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Development HTTPS with the kept self-signed localhost certificate (unless tlsCert/tlsKey are given). */
+  https: boolean;
 }
 
 /** The defaults of every option. */
@@ -38,6 +43,7 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOpti
     sessionTtl: 86400,
     sessionStore: 'memory',
     workers: 1,
+    https: false,
   };
 }
 

@@ -1,12 +1,13 @@
 /** The command line (SPEC §1): serve, init, check, --help, --version. */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import fs from 'node:fs';
 import { createServer } from '../server.js';
 import { runCluster } from './cluster.js';
 import { bannerLine } from '../log.js';
 import { runInit } from './init.js';
 import { runCheck } from './check.js';
-import { defaultOptions, isStartFailure, OptionError, parseInteger, parsePort, parseSeconds, parseSize, type ServerOptions } from '../options.js';
+import { isStartFailure, type ServerOptions } from '../options.js';
+import { SERVE_OPTIONS, serveOptionsHelp, toServerOptions } from './serve-options.js';
 
 const HELP = `karrigell-ts — drop a TypeScript script in a folder, open its URL.
 
@@ -17,75 +18,19 @@ Usage:
   karrigell-ts --help | --version
 
 Options of serve:
-  --port N               port, 0 = any free port (default 8080, or $PORT)
-  --host H               address to listen on (default 127.0.0.1)
-  --production           no watcher, no live reload, no error details to the client
-                         (also NODE_ENV=production)
-  --max-sessions N       bound of the in-memory session store (default 1000)
-  --session-ttl S        idle seconds before a session expires, 0 = never (default 86400)
-  --session-store URL    memory (default) or redis://host:port/db
-  --workers N            processes sharing the port (default 1; >1 needs a shared store)
-  --timeout S            stop a script after S seconds with 503, 0 = never (default 10)
-  --body-limit SIZE      url-encoded and JSON bodies (default 1mb)
-  --upload-limit SIZE    multipart bodies (default 50mb)
-  --listing              list folders that have no index file
-  --trust-proxy          honour X-Forwarded-For/Proto/Host
-  --quiet                no access log
+${serveOptionsHelp()}
 `;
 
 const OPTIONS = {
-  port: { type: 'string' },
-  host: { type: 'string' },
-  production: { type: 'boolean' },
-  'max-sessions': { type: 'string' },
-  'session-ttl': { type: 'string' },
-  'session-store': { type: 'string' },
-  workers: { type: 'string' },
-  timeout: { type: 'string' },
-  'body-limit': { type: 'string' },
-  'upload-limit': { type: 'string' },
-  listing: { type: 'boolean' },
-  'trust-proxy': { type: 'boolean' },
-  quiet: { type: 'boolean' },
+  ...Object.fromEntries(Object.entries(SERVE_OPTIONS).map(([flag, spec]) => [flag, { type: spec.type }])),
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
   watch: { type: 'boolean' },
-} as const;
+} as const satisfies ParseArgsConfig['options'];
 
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-/** Turns the parsed flags into server options; throws OptionError. */
-export function toServerOptions(values: Record<string, string | boolean | undefined>, root: string | undefined): ServerOptions {
-  const o = defaultOptions();
-  if (root !== undefined) o.root = root;
-  const str = (k: string): string | undefined => values[k] as string | undefined;
-  if (str('port') !== undefined) o.port = parsePort(str('port')!);
-  if (str('host') !== undefined) {
-    if (!str('host')!.trim()) throw new OptionError('--host: an address is required');
-    o.host = str('host')!;
-  }
-  if (values.production) o.production = true;
-  if (str('max-sessions') !== undefined) o.maxSessions = parseInteger(str('max-sessions')!, '--max-sessions', 1);
-  if (str('session-ttl') !== undefined) o.sessionTtl = parseInteger(str('session-ttl')!, '--session-ttl', 0);
-  if (str('session-store') !== undefined) {
-    const store = str('session-store')!;
-    if (store !== 'memory' && !/^rediss?:\/\//.test(store)) throw new OptionError(`--session-store: ${JSON.stringify(store)} is neither "memory" nor a redis:// URL`);
-    o.sessionStore = store;
-  }
-  if (str('workers') !== undefined) o.workers = parseInteger(str('workers')!, '--workers', 1, 256);
-  if (str('timeout') !== undefined) o.timeout = parseSeconds(str('timeout')!, '--timeout');
-  if (str('body-limit') !== undefined) o.bodyLimit = parseSize(str('body-limit')!, '--body-limit');
-  if (str('upload-limit') !== undefined) o.uploadLimit = parseSize(str('upload-limit')!, '--upload-limit');
-  if (values.listing) o.listing = true;
-  if (values['trust-proxy']) o.trustProxy = true;
-  if (values.quiet) o.quiet = true;
-  if (o.workers > 1 && o.sessionStore === 'memory') {
-    throw new OptionError('--workers > 1 needs a shared session store: add --session-store redis://host:port (with the memory store each process would have its own sessions)');
-  }
-  return o;
 }
 
 /** Runs the command line; resolves to the exit status for commands that end. */
@@ -120,7 +65,9 @@ async function serve(values: Record<string, string | boolean | undefined>, root:
   let options: ServerOptions;
   try {
     options = toServerOptions(values, root);
-    if (options.workers > 1) return await runCluster(options);
+    // Production runs under a primary process even with one worker: the primary keeps the port while
+    // SIGHUP replaces the workers (zero-downtime reload, SPEC §8).
+    if (options.workers > 1 || options.production) return await runCluster(options);
     // A closed stdout or stderr (a pipe whose reader went away) must not become a loop of errors.
     for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
     const running = await createServer(options);
