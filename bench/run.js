@@ -150,6 +150,32 @@ try {
     }
   }
 
+  if (selected('reload')) {
+    // SIGHUP (zero-downtime reload) in the middle of a wrk run: every answer must be a 2xx, no socket error.
+    const k = await start('karrigell-ts (reload)', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production'], { stderr: 'pipe' });
+    started.push(k);
+    let log = '';
+    k.proc.stderr.on('data', (d) => (log += d));
+    await get(k.url + '/hello');
+    const seconds = Math.max(SECONDS * 2, 6);
+    const run = new Promise((resolve, reject) =>
+      execFile('wrk', ['-t1', '-c32', `-d${seconds}s`, k.url + '/hello'], (err, out) => (err ? reject(err) : resolve(out))),
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    k.proc.kill('SIGHUP');
+    const text = await run;
+    const reloadMs = /reloaded in (\d+) ms/.exec(log)?.[1];
+    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
+    const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+    const socketErrors = socket ? socket.slice(1).reduce((a, n) => a + Number(n), 0) : 0;
+    const requests = /(\d+) requests in/.exec(text)?.[1];
+    console.log(
+      `\nreload: SIGHUP during ${seconds} s of wrk -c32 on /hello: ${requests} requests, ${non2xx} non-2xx, ${socketErrors} socket errors; ` +
+        (reloadMs ? `new worker serving ${reloadMs} ms after the signal` : `no reload seen (stderr: ${log.trim()})`),
+    );
+    rows.push({ workload: 'SIGHUP reload under wrk', server: 'karrigell-ts', 'req/s': Math.round(Number(/Requests\/sec:\s*([\d.]+)/.exec(text)?.[1] ?? 0)), ratio: `${non2xx} non-2xx, ${socketErrors} socket errors, ${reloadMs ?? '?'} ms` });
+  }
+
   if (selected('lost increments')) {
     // 32 concurrent requests of one visitor, 320 in all: how many increments survive?
     console.log('\nlost increments (320 requests of one session, 32 at a time):');
