@@ -48,6 +48,19 @@ export function certificateCache(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'karrigell-ts');
 }
 
+/**
+ * For a primary before it forks its workers: makes (or finds) the kept `--https` certificate and
+ * names its files as --tls-cert/--tls-key, so that every worker serves the same one.
+ */
+export function settleDevCertificate<T extends { tlsCert?: string; tlsKey?: string; https?: boolean }>(o: T, env: NodeJS.ProcessEnv = process.env): T {
+  if (!o.https || o.tlsCert !== undefined || o.tlsKey !== undefined) return o;
+  devCertificate(env);
+  const dir = certificateCache(env);
+  const files = { tlsCert: path.join(dir, 'localhost-cert.pem'), tlsKey: path.join(dir, 'localhost-key.pem') };
+  // Not kept (an unwritable cache): each worker makes its own.
+  return fs.existsSync(files.tlsCert) && fs.existsSync(files.tlsKey) ? { ...o, ...files } : o;
+}
+
 /** The localhost certificate of `--https`: the kept one while it is valid for another day, else a new one. */
 function devCertificate(env: NodeJS.ProcessEnv): TlsFiles {
   const dir = certificateCache(env);

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { bannerLine } from '../log.js';
 import { isStartFailure, StartError, type ServerOptions } from '../options.js';
 import { createServer, type RunningServer } from '../server.js';
+import { settleDevCertificate } from '../tls.js';
 
 /** The environment variable that carries the options to a worker (and marks it as ours). */
 const WORKER_ENV = 'KARRIGELL_TS_WORKER_OPTIONS';
@@ -34,7 +35,8 @@ type ToWorker = { kts: 'stop' };
 export async function runCluster(options: ServerOptions): Promise<number | undefined> {
   if (!cluster.isPrimary) throw new Error('runCluster: must be called in the primary process');
   const port = options.port === 0 ? await pickPort(options.host) : options.port;
-  const workerOptions: ServerOptions = { ...options, port };
+  // One --https certificate for every worker (each would otherwise race to make its own on first use).
+  const workerOptions: ServerOptions = settleDevCertificate({ ...options, port });
   const env = { [WORKER_ENV]: JSON.stringify(workerOptions) };
   cluster.setupPrimary({ exec: fileURLToPath(import.meta.url), args: [] });
 
