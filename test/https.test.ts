@@ -236,6 +236,23 @@ describe('--https: a development certificate for localhost, made once and kept',
     const second = await start();
     expect(second.fingerprint).toBe(first.fingerprint);
   }, 30_000);
+
+  it('in production the primary makes it once for its workers, which serve it', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-cache-'));
+    const site = tempSite({ 'hi.ts': 'print("hi " + process.pid);' });
+    const cli = await spawnCli(['serve', site, '--https', '--production', '--port', '0', '--quiet'], { XDG_CACHE_HOME: cache });
+    running.push(cli);
+    expect(cli.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const kept = new crypto.X509Certificate(fs.readFileSync(path.join(cache, 'karrigell-ts', 'localhost-cert.pem')));
+    const session = http2.connect(cli.url, { rejectUnauthorized: false });
+    const served = await new Promise<string>((resolve) => session.once('connect', () => resolve((session.socket as import('node:tls').TLSSocket).getPeerX509Certificate()!.fingerprint256)));
+    expect(served).toBe(kept.fingerprint256);
+    const answer = (await h2(session, '/hi')).body.toString();
+    // A worker answers, not the primary.
+    expect(answer).toMatch(/^hi \d+\n$/);
+    expect(Number(answer.split(' ')[1])).not.toBe(cli.child.pid);
+    session.close();
+  }, 30_000);
 });
 
 describe.skipIf(!runBrowserTests)('Chromium over HTTPS', () => {
