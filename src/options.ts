@@ -30,6 +30,11 @@ export interface ServerOptions {
   allowOrigin: string[];
   /** Development: `in-place` morphs the open page keeping its state, `full` reloads it (SPEC §7). */
   live: LiveMode;
+  /** PEM files: HTTPS with HTTP/2 and HTTP/1.1 on one port (ALPN). */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Development HTTPS with the kept self-signed localhost certificate (unless tlsCert/tlsKey are given). */
+  https: boolean;
 }
 
 export type LiveMode = 'in-place' | 'full';
@@ -56,6 +61,7 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOpti
     workers: 1,
     allowOrigin: [],
     live: 'in-place',
+    https: false,
   };
 }
 

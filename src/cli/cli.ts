@@ -1,12 +1,13 @@
 /** The command line (SPEC §1): serve, init, check, --help, --version. */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import fs from 'node:fs';
 import { createServer } from '../server.js';
 import { runCluster } from './cluster.js';
 import { bannerLine } from '../log.js';
 import { runInit } from './init.js';
 import { runCheck } from './check.js';
-import { defaultOptions, isStartFailure, OptionError, parseInteger, parseLiveMode, parseOrigin, parsePort, parseSeconds, parseSize, type ServerOptions } from '../options.js';
+import { isStartFailure, type ServerOptions } from '../options.js';
+import { SERVE_OPTIONS, serveOptionsHelp, toServerOptions } from './serve-options.js';
 
 const HELP = `karrigell-ts — drop a TypeScript script in a folder, open its URL.
 
@@ -17,95 +18,19 @@ Usage:
   karrigell-ts --help | --version
 
 Options of serve:
-  --port N               port, 0 = any free port (default 8080, or $PORT)
-  --host H               address to listen on (default 127.0.0.1)
-  --production           no watcher, no live reload, no error details to the client
-                         (also NODE_ENV=production)
-  --max-sessions N       bound of the in-memory session store (default 1000)
-  --session-ttl S        idle seconds before a session expires, 0 = never (default 86400)
-  --session-store URL    memory (default) or redis://host:port/db
-  --workers N            processes sharing the port (default 1; >1 needs a shared store);
-                         in production a primary restarts a worker that dies (out of
-                         memory …); 0 = one process without that primary
-  --timeout S            stop a script after S seconds with 503, 0 = never (default 10)
-  --body-limit SIZE      url-encoded and JSON bodies (default 1mb)
-  --upload-limit SIZE    multipart bodies (default 50mb)
-  --max-fields N         fields of a body (default 1000)
-  --max-parts N          parts of a multipart body, files included (default 1000)
-  --max-field-name N     bytes of a field name (default 200)
-  --listing              list folders that have no index file
-  --live MODE            development: in-place (default) updates the open page keeping
-                         its state; full reloads it on every change
-  --trust-proxy          honour X-Forwarded-For/Proto/Host
-  --quiet                no access log
-  --allow-origin ORIGIN  accept form posts and other unsafe requests from this origin
-                         (e.g. https://app.example; repeatable). Other origins get 403.
+${serveOptionsHelp()}
 `;
 
 const OPTIONS = {
-  port: { type: 'string' },
-  host: { type: 'string' },
-  production: { type: 'boolean' },
-  'max-sessions': { type: 'string' },
-  'session-ttl': { type: 'string' },
-  'session-store': { type: 'string' },
-  workers: { type: 'string' },
-  timeout: { type: 'string' },
-  'body-limit': { type: 'string' },
-  'upload-limit': { type: 'string' },
-  'max-fields': { type: 'string' },
-  'max-parts': { type: 'string' },
-  'max-field-name': { type: 'string' },
-  listing: { type: 'boolean' },
-  live: { type: 'string' },
-  'trust-proxy': { type: 'boolean' },
-  quiet: { type: 'boolean' },
-  'allow-origin': { type: 'string', multiple: true },
+  ...Object.fromEntries(Object.entries(SERVE_OPTIONS).map(([flag, spec]) => [flag, spec.multiple ? { type: spec.type, multiple: true } : { type: spec.type }])),
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
   watch: { type: 'boolean' },
-} as const;
+} as const satisfies ParseArgsConfig['options'];
 
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-/** Turns the parsed flags into server options; throws OptionError. */
-export function toServerOptions(values: Record<string, string | boolean | string[] | undefined>, root: string | undefined): ServerOptions {
-  const o = defaultOptions();
-  if (root !== undefined) o.root = root;
-  const str = (k: string): string | undefined => values[k] as string | undefined;
-  if (str('port') !== undefined) o.port = parsePort(str('port')!);
-  if (str('host') !== undefined) {
-    if (!str('host')!.trim()) throw new OptionError('--host: an address is required');
-    o.host = str('host')!;
-  }
-  if (values.production) o.production = true;
-  if (str('max-sessions') !== undefined) o.maxSessions = parseInteger(str('max-sessions')!, '--max-sessions', 1);
-  if (str('session-ttl') !== undefined) o.sessionTtl = parseInteger(str('session-ttl')!, '--session-ttl', 0);
-  if (str('session-store') !== undefined) {
-    const store = str('session-store')!;
-    if (store !== 'memory' && !/^rediss?:\/\//.test(store)) throw new OptionError(`--session-store: ${JSON.stringify(store)} is neither "memory" nor a redis:// URL`);
-    o.sessionStore = store;
-  }
-  if (str('workers') !== undefined) o.workers = parseInteger(str('workers')!, '--workers', 0, 256);
-  if (str('timeout') !== undefined) o.timeout = parseSeconds(str('timeout')!, '--timeout');
-  if (str('body-limit') !== undefined) o.bodyLimit = parseSize(str('body-limit')!, '--body-limit');
-  if (str('upload-limit') !== undefined) o.uploadLimit = parseSize(str('upload-limit')!, '--upload-limit');
-  if (str('max-fields') !== undefined) o.maxFields = parseInteger(str('max-fields')!, '--max-fields', 1);
-  if (str('max-parts') !== undefined) o.maxParts = parseInteger(str('max-parts')!, '--max-parts', 1);
-  if (str('max-field-name') !== undefined) o.maxFieldName = parseInteger(str('max-field-name')!, '--max-field-name', 1);
-  if (values.listing) o.listing = true;
-  if (str('live') !== undefined) o.live = parseLiveMode(str('live')!);
-  if (values['trust-proxy']) o.trustProxy = true;
-  if (values.quiet) o.quiet = true;
-  const origins = values['allow-origin'];
-  if (origins !== undefined) o.allowOrigin = (Array.isArray(origins) ? origins : [String(origins)]).map((origin) => parseOrigin(origin));
-  if (o.workers > 1 && o.sessionStore === 'memory') {
-    throw new OptionError('--workers > 1 needs a shared session store: add --session-store redis://host:port (with the memory store each process would have its own sessions)');
-  }
-  return o;
 }
 
 /** Runs the command line; resolves to the exit status for commands that end. */
@@ -140,8 +65,10 @@ async function serve(values: Record<string, string | boolean | string[] | undefi
   let options: ServerOptions;
   try {
     options = toServerOptions(values, root);
-    // In production even one worker runs under a primary that replaces it when it dies (a page out of memory …); --workers 0 opts out.
-    if (options.workers > 1 || (options.production && options.workers === 1)) return await runCluster(options);
+    // Production runs under a primary process even with one worker: the primary keeps the port while SIGHUP
+    // replaces the workers (zero-downtime reload, SPEC §8) and replaces a worker that dies (a page out of memory …).
+    // --workers 0 opts out: one process, no primary.
+    if (options.workers > 1 || (options.production && options.workers >= 1)) return await runCluster(options);
     // A closed stdout or stderr (a pipe whose reader went away) must not become a loop of errors.
     for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
     const running = await createServer(options);

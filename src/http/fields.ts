@@ -107,7 +107,10 @@ function checkFieldName(name: string, max: number): void {
 
 function hasBody(req: IncomingMessage): boolean {
   const len = req.headers['content-length'];
-  return len !== undefined ? len !== '0' : req.headers['transfer-encoding'] !== undefined;
+  if (len !== undefined) return len !== '0';
+  // HTTP/2 needs no length: a body follows unless the request's HEADERS frame ended the stream.
+  if (req.httpVersionMajor >= 2) return (req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders === false;
+  return req.headers['transfer-encoding'] !== undefined;
 }
 
 function tooLarge(limit: number): HttpError {

@@ -183,7 +183,8 @@ export function createReloadHub(root: string, mode: LiveMode = 'in-place'): Relo
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
       // One stream per connection: closing it ends the connection (nothing keeps a server from closing).
-      connection: 'close',
+      // HTTP/2 has no such header: there the stream is one of many on the connection and ends by itself.
+      ...(req.httpVersionMajor >= 2 ? {} : { connection: 'close' }),
     });
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
