@@ -32,6 +32,7 @@ export const SCOPE_NAME_TABLE = {
   AUTH_USER: 'auth',
   AUTH_PASSWORD: 'auth',
   _: 'translate',
+  SET_LANGUAGE: 'translate',
   /** Used by the code generated from `.tsp` files: not for users, not declared. */
   __kts_out: 'internal',
   __kts_esc: 'internal',

@@ -1,5 +1,6 @@
 /** createServer(options): the HTTP server with everything wired (the public entry of the API). */
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createHandler, type EarlyHandler, type ResultFilter } from './http/handler.js';
 import { siteFolder } from './site.js';
@@ -37,7 +38,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const site = siteFolder(options.root);
   if ('problem' in site) throw new OptionError(site.problem);
   const root = site.real;
-  const registry = createModuleRegistry();
+  const registry = createModuleRegistry((file, err) => log.error(`import.meta.hot.dispose of ${path.relative(root, file)} failed: ${(err as Error)?.stack ?? String(err)}`));
   if (options.production) {
     const failures = await precompile(root, registry);
     // Production compiles nothing after this: the .tsx worker's memory goes back.
@@ -55,6 +56,8 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const onClose: (() => Promise<void> | void)[] = [];
   const sessions = await createSessionBackend(options, log);
   onClose.push(() => sessions.shutdown?.());
+  // Runs before the session store closes (reverse order): the modules' dispose functions (SPEC §4, Module lifecycle).
+  onClose.push(() => registry.disposeAll());
   onClose.push(watchProcessFaults(root, registry, log));
   const watchdog: Watchdog | undefined = options.timeout > 0 ? startWatchdog(options.timeout) : undefined;
   onClose.push(() => watchdog?.stop());
@@ -114,6 +117,7 @@ export function scopeExtensions(sessions: SessionBackend, translations: Translat
     Session: (ctx) => () => sessions.open(ctx),
     ...authExtensions(),
     _: (ctx: PageContext) => translations.extension(ctx),
+    SET_LANGUAGE: (ctx: PageContext) => translations.setLanguage(ctx),
     Include: createInclude(registry, root),
   };
 }

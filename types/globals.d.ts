@@ -117,6 +117,8 @@ declare global {
   const AUTH_PASSWORD: string | undefined;
   /** `text` translated into the visitor's best language (ROOT/_translations/LANG.json). */
   function _(text: string): string;
+  /** For the rest of this request, `_()` translates into `tag` first, then ACCEPTED_LANGUAGES (e.g. a choice kept in the session). */
+  function SET_LANGUAGE(tag: string): void;
   /** Stops the script and redirects (callable, or `throw new HTTP_REDIRECTION(url)`). */
   const HTTP_REDIRECTION: {
     (url: string, status?: 301 | 302 | 303 | 307 | 308): never;
