@@ -137,14 +137,15 @@ describe('karrigell-ts check agrees with what runs', () => {
   it('a module using the names type-checks; a type error in it is reported at its line', async () => {
     const ok = tempSite({
       '_lib/user.ts': "export function who(): string {\n  const so = Session();\n  SET_LANGUAGE('fr');\n  print(_('Hello'), _id);\n  return String(QUERY.id ?? so.name ?? '');\n}\n",
-      'index.ts': "import { who } from './_lib/user.ts';\nprint(who());\n",
+      '_lib/db.ts': "const timer = setInterval(() => {}, 1000);\nimport.meta.hot?.dispose(() => clearInterval(timer));\nexport const where = import.meta.dirname;\n",
+      'index.ts': "import { who } from './_lib/user.ts';\nimport { where } from './_lib/db.ts';\nprint(who(), where);\n",
     });
     const good = await runCli(['check', ok], 60_000);
-    expect(good.stdout).toContain('no type errors in 2 scripts');
+    expect(good.stdout).toContain('no type errors in 3 scripts');
     expect(good.code).toBe(0);
     const bad = tempSite({ '_lib/user.ts': 'export function who(): number {\n  return QUERY.id.length;\n}\n' });
     const out = await runCli(['check', bad], 60_000);
     expect(out.code).toBe(1);
     expect(out.stdout + out.stderr).toContain(path.join('_lib', 'user.ts') + ':2:');
-  });
+  }, 150_000);
 });

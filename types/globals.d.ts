@@ -15,6 +15,15 @@ import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:
 import type { RawHtml as PackageRawHtml } from 'karrigell-ts';
 
 declare global {
+  interface ImportMeta {
+    /**
+     * Module lifecycle (Vite's convention; present in development and production):
+     * `import.meta.hot?.dispose(fn)` in a module that pages import runs `fn` before
+     * an edit replaces the module (development) and when the server stops gracefully.
+     */
+    readonly hot?: { dispose(fn: () => unknown): void };
+  }
+
   /** An uploaded file, as found in QUERY. */
   interface UploadedFile {
     filename: string;
