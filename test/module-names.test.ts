@@ -68,6 +68,8 @@ beforeAll(async () => {
     'outer.ts': "print('outer');\nawait Include('_inner.ts', { label: 'x' });\n",
     '_inner.ts': "import { greet } from './_lib/user.ts';\nawait greet(1);\n",
     'nomodules.ts': "print('plain');\n",
+    '_lib/late.ts': "export let lateError = '';\nexport function startLate(): void {\n  setTimeout(() => {\n    try { void QUERY.id; lateError = 'no error'; } catch (err) { lateError = (err as Error).message; }\n  }, 30);\n}\n",
+    'late.ts': "import * as late from './_lib/late.ts';\nif (QUERY.read) print(late.lateError);\nelse { late.startLate(); print('started'); }\n",
   });
   site = await testSite(root);
 });
@@ -126,6 +128,17 @@ describe('request names in a site module', () => {
     const r = await site.get('/timer');
     expect(r.status).toBe(200);
     expect(r.text).toMatch(/^QUERY was used while no request is being served.*timer/);
+  });
+
+  it('in a timer a page’s call started that runs after the answer was sent: an error that says so', async () => {
+    const r = await site.get('/late?id=1');
+    expect(r.text).toBe('started\n');
+    let text = '';
+    for (let i = 0; i < 100 && !text.includes('answered'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      text = (await site.get('/late?read=1')).text;
+    }
+    expect(text).toMatch(/^QUERY was used after its request was answered/);
   });
 
   it('a page whose site has no module using the names still answers (no request storage needed)', async () => {

@@ -42,9 +42,21 @@ export function outsideRequest(name: string): Error {
   return err;
 }
 
+/** The error of a request name used by a callback that outlived its request (a timer started by a page's call). */
+export function afterRequest(name: string): Error {
+  const err = new Error(
+    `${name} was used after its request was answered: a timer or callback started while serving a request ran later, ` +
+      `when that request's answer had already been sent, so there is nothing left for ${name} to read or write.`,
+  );
+  err.name = 'OutsideRequestError';
+  return err;
+}
+
 function scopeFor(name: string): Record<string, unknown> {
   const scope = current.getStore();
   if (!scope) throw outsideRequest(name);
+  // The storage follows every callback started during the request, also those that outlive it.
+  if ((scope as { c?: { res?: { writableEnded?: boolean } } }).c?.res?.writableEnded) throw afterRequest(name);
   return scope;
 }
 
