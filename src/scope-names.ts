@@ -1,7 +1,8 @@
 /**
  * The names in a script's scope (SPEC §4), in one table: the compiler binds
  * them, the runtime provides them (`script/scope.ts` for the request's own
- * names, the parts listed in `server.ts` for the others), the type checker
+ * names, the parts listed in `server.ts` for the others; `script/request-names.ts`
+ * hands them to a site's modules), the type checker
  * knows them, and `types/globals.d.ts` declares them. A test checks that all
  * four agree. A leaf: imports nothing of ours.
  */
