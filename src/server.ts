@@ -2,6 +2,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net, { type Socket } from 'node:net';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createHandler, type EarlyHandler, type ResultFilter } from './http/handler.js';
 import { siteFolder } from './site.js';
@@ -45,7 +46,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   if ('problem' in site) throw new OptionError(site.problem);
   const root = site.real;
   const tls = loadTls(options);
-  const registry = createModuleRegistry(root);
+  const registry = createModuleRegistry(root, (file, err) => log.error(`import.meta.hot.dispose of ${path.relative(root, file)} failed: ${(err as Error)?.stack ?? String(err)}`));
   if (options.production) {
     const failures = await precompile(root, registry);
     // Production compiles nothing after this: the .tsx worker's memory goes back.
@@ -63,6 +64,8 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const onClose: (() => Promise<void> | void)[] = [];
   const sessions = await createSessionBackend(options, log);
   onClose.push(() => sessions.shutdown?.());
+  // Runs before the session store closes (reverse order): the modules' dispose functions (SPEC §4, Module lifecycle).
+  onClose.push(() => registry.disposeAll());
   onClose.push(watchProcessFaults(root, registry, log));
   // A page cannot stop the server (process.exit() and the like throw, naming the page).
   onClose.push(guardProcess(root, registry));
@@ -160,6 +163,7 @@ export function scopeExtensions(sessions: SessionBackend, translations: Translat
     Session: (ctx) => () => sessions.open(ctx),
     ...authExtensions(),
     _: (ctx: PageContext) => translations.extension(ctx),
+    SET_LANGUAGE: (ctx: PageContext) => translations.setLanguage(ctx),
     Include: createInclude(registry, root),
   };
 }

@@ -32,6 +32,8 @@ export const ALLOWED: Record<string, string[]> = {
   'jsx-runtime.ts': ['html.ts'],
   'index.ts': ['*'],
   'server.ts': ['*'],
+  // `karrigell-ts/testing`: a test's client of a site started by createServer.
+  'testing.ts': ['server.ts', 'options.ts'],
 };
 
 /** Rooms whose imports may only be types (they must not load the runtime). */

@@ -41,6 +41,9 @@ function lazy<T>(obj: object, name: string, value: T): T {
   return value;
 }
 
+/** The names that are the same for every request: usable anywhere, also at a module's top level. */
+export const REQUEST_INDEPENDENT = { html, raw, HTTP_REDIRECTION, HTTP_ERROR, SCRIPT_END, __kts_esc: tspEscaped } as const;
+
 type Scope = { c: PageContext } & Record<string, unknown>;
 
 /** The getters shared by every scope; `this.c` is the request's context. */
@@ -115,11 +118,11 @@ const BASE: PropertyDescriptorMap & ThisType<Scope> = {
     },
     enumerable: true,
   },
-  html: { value: html, enumerable: true },
-  raw: { value: raw, enumerable: true },
-  HTTP_REDIRECTION: { value: HTTP_REDIRECTION, enumerable: true },
-  HTTP_ERROR: { value: HTTP_ERROR, enumerable: true },
-  SCRIPT_END: { value: SCRIPT_END, enumerable: true },
+  html: { value: REQUEST_INDEPENDENT.html, enumerable: true },
+  raw: { value: REQUEST_INDEPENDENT.raw, enumerable: true },
+  HTTP_REDIRECTION: { value: REQUEST_INDEPENDENT.HTTP_REDIRECTION, enumerable: true },
+  HTTP_ERROR: { value: REQUEST_INDEPENDENT.HTTP_ERROR, enumerable: true },
+  SCRIPT_END: { value: REQUEST_INDEPENDENT.SCRIPT_END, enumerable: true },
   __kts_out: {
     get(this: Scope) {
       const out = this.c.out;
