@@ -19,7 +19,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { PROJECT, tempSite } from './helpers.js';
 import { expectServerErrors } from './setup.js';
 
-expectServerErrors(/(Compile error|Error) in GET \/breaks/);
+expectServerErrors(/(Compile error|Error) in GET \/(breaks|opened-broken)/);
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CI = process.env.CI === 'true';

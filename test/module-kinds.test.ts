@@ -11,6 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { testSite } from '../dist/testing.js';
 import { runCli } from './helpers.js';
+import { expectServerErrors } from './setup.js';
+
+expectServerErrors(/Error in GET \/fail at fail\.ts:3:7: boom/);
 
 const made: string[] = [];
 afterAll(() => {

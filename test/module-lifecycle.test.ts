@@ -10,6 +10,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { testSite } from '../dist/testing.js';
 import { outside, sleep, spawnCli, tempSite } from './helpers.js';
+import { expectServerErrors } from './setup.js';
+
+expectServerErrors(/Error in GET \/page at page\.ts.*import\.meta\.hot\.dispose\(\) belongs in a module/);
 
 /** A module that opens a real TCP server and a file on load, counted in a global, closed by dispose. */
 const dbModule = (version: number, withDispose = true): string => `

@@ -10,6 +10,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import path from 'node:path';
 import { testSite, type TestSite } from '../dist/testing.js';
 import { runCli, tempSite } from './helpers.js';
+import { expectServerErrors } from './setup.js';
+
+// The top-level and timer cases provoke errors on purpose: the error must name the name and say why.
+expectServerErrors(/Error in GET/, /outside|no request|after its request/i);
 
 const USER_MODULE = `
 // A helper that uses the request's names: they mean the page's request, also after an await.

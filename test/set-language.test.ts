@@ -7,6 +7,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { testSite, type TestSite } from '../dist/testing.js';
 import { tempSite } from './helpers.js';
+import { expectServerErrors } from './setup.js';
+
+expectServerErrors(/SET_LANGUAGE\(.*\): not a language tag/);
 
 let site: TestSite;
 
