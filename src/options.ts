@@ -19,7 +19,16 @@ export interface ServerOptions {
   sessionTtl: number;
   sessionStore: string;
   workers: number;
+  /** Compress responses (br, gzip, zstd where Node has it; SPEC §10); `--no-compression` turns it off. */
+  compression: boolean;
+  /** Production: seconds a static file may be reused without asking (`Cache-Control: public, max-age=S`). */
+  staticMaxAge: number;
+  /** The access log's format. */
+  logFormat: LogFormat;
 }
+
+export const LOG_FORMATS = ['text', 'combined', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** The defaults of every option. */
 export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOptions {
@@ -38,6 +47,9 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOpti
     sessionTtl: 86400,
     sessionStore: 'memory',
     workers: 1,
+    compression: true,
+    staticMaxAge: 0,
+    logFormat: 'text',
   };
 }
 

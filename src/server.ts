@@ -32,7 +32,7 @@ export interface RunningServer {
 }
 
 /** Starts a karrigell-ts server; resolves once it listens. Throws OptionError for a bad root, StartError when it cannot start (port in use, scripts that fail to compile, Redis unreachable). */
-export async function createServer(partial: Partial<ServerOptions> = {}, log: Logger = createLogger(partial.quiet ?? false)): Promise<RunningServer> {
+export async function createServer(partial: Partial<ServerOptions> = {}, log: Logger = createLogger(partial.quiet ?? false, partial.logFormat)): Promise<RunningServer> {
   const options: ServerOptions = { ...defaultOptions(), ...partial };
   const site = siteFolder(options.root);
   if ('problem' in site) throw new OptionError(site.problem);

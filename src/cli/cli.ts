@@ -6,7 +6,7 @@ import { runCluster } from './cluster.js';
 import { bannerLine } from '../log.js';
 import { runInit } from './init.js';
 import { runCheck } from './check.js';
-import { defaultOptions, isStartFailure, OptionError, parseInteger, parsePort, parseSeconds, parseSize, type ServerOptions } from '../options.js';
+import { defaultOptions, isStartFailure, OptionError, parseInteger, parsePort, parseSeconds, parseSize, LOG_FORMATS, type LogFormat, type ServerOptions } from '../options.js';
 
 const HELP = `karrigell-ts — drop a TypeScript script in a folder, open its URL.
 
@@ -31,6 +31,9 @@ Options of serve:
   --listing              list folders that have no index file
   --trust-proxy          honour X-Forwarded-For/Proto/Host
   --quiet                no access log
+  --log-format F         access log as text (default), combined (Apache/nginx) or json
+  --no-compression       send responses as they are (default: br/gzip when the client takes it)
+  --static-max-age S     production: seconds browsers may reuse a static file unasked (default 0)
 `;
 
 const OPTIONS = {
@@ -47,6 +50,9 @@ const OPTIONS = {
   listing: { type: 'boolean' },
   'trust-proxy': { type: 'boolean' },
   quiet: { type: 'boolean' },
+  'log-format': { type: 'string' },
+  'no-compression': { type: 'boolean' },
+  'static-max-age': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
   watch: { type: 'boolean' },
@@ -82,6 +88,13 @@ export function toServerOptions(values: Record<string, string | boolean | undefi
   if (values.listing) o.listing = true;
   if (values['trust-proxy']) o.trustProxy = true;
   if (values.quiet) o.quiet = true;
+  if (str('log-format') !== undefined) {
+    const format = str('log-format')!;
+    if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new OptionError(`--log-format: ${JSON.stringify(format)} is not one of ${LOG_FORMATS.join(', ')}`);
+    o.logFormat = format as LogFormat;
+  }
+  if (values['no-compression']) o.compression = false;
+  if (str('static-max-age') !== undefined) o.staticMaxAge = parseInteger(str('static-max-age')!, '--static-max-age', 0, 10 * 365 * 86400);
   if (o.workers > 1 && o.sessionStore === 'memory') {
     throw new OptionError('--workers > 1 needs a shared session store: add --session-store redis://host:port (with the memory store each process would have its own sessions)');
   }

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorAnswer, errorFormat, type ErrorFormat } from '../script/errors.js';
+import { NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
 
 export interface ErrorOptions {
   /** Extra headers (`allow`, `www-authenticate`, `x-request-id` …). */
@@ -26,7 +27,7 @@ export function sendError(req: IncomingMessage, res: ServerResponse, status: num
   const format = opts.format ?? errorFormat(req.headers.accept, false);
   const { type, body } = opts.page !== undefined && format === 'html' ? { type: 'text/html; charset=utf-8', body: opts.page } : errorAnswer(status, message, format);
   if (opts.cookies?.length) res.setHeader('set-cookie', opts.cookies);
-  res.writeHead(status, { ...opts.headers, 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { ...opts.headers, 'content-type': type, 'content-length': Buffer.byteLength(body), [NOSNIFF_NAME]: NOSNIFF_VALUE });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
@@ -34,4 +35,19 @@ export function sendError(req: IncomingMessage, res: ServerResponse, status: num
 export function echoPath(pathname: string): string {
   const cut = pathname.length > 200 ? pathname.slice(0, 200) + '…' : pathname;
   return cut.replace(/[<>"'`\s]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+}
+
+/** `Sec-Fetch-Dest` of requests that show a document. */
+const NAVIGATION_DESTS = new Set(['document', 'iframe', 'frame', 'embed', 'object']);
+
+/**
+ * True for a browser loading a page (a navigation, a frame): in development only
+ * those get the live-reload script. A fragment fetched by a page's script (fetch,
+ * XMLHttpRequest, htmx), curl or an API client gets exactly what production would
+ * send. Browsers say `Sec-Fetch-Dest`; older ones ask for `text/html` when they navigate.
+ */
+export function showsPage(req: IncomingMessage): boolean {
+  const dest = req.headers['sec-fetch-dest'];
+  if (dest !== undefined) return NAVIGATION_DESTS.has(dest);
+  return (req.headers.accept ?? '').includes('text/html');
 }

@@ -8,6 +8,8 @@ import type { PageContext } from './context.js';
 import { HttpError, Redirection, ScriptEnd } from './signals.js';
 import type { LinkedPage } from './modules.js';
 import { errorAnswer, errorFormat, type ErrorFormat } from './errors.js';
+import { compressBody, NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
+import { countSent } from '../log.js';
 
 /** What a page run produced, before it is written. */
 export interface PageResult {
@@ -125,16 +127,30 @@ async function fromReturnValue(ctx: PageContext, value: unknown): Promise<PageRe
   return { status: ctx.status, headers: withType(ctx, 'application/json; charset=utf-8'), body: JSON.stringify(value) ?? 'null' };
 }
 
-/** Writes a result, with the cookies the script set (a promise only for a streamed web Response). */
-export function sendResult(res: ServerResponse, result: PageResult, cookies: string[], head: boolean): Promise<void> | undefined {
+/**
+ * Writes a result, with the cookies the script set (a promise only for a streamed
+ * web Response). `acceptEncoding` is the request's Accept-Encoding when
+ * compression is on (undefined when off): a compressible body of 1 KiB or more
+ * goes out compressed (encoding.ts); a smaller one pays one comparison.
+ */
+export function sendResult(res: ServerResponse, result: PageResult, cookies: string[], head: boolean, acceptEncoding?: string): Promise<void> | undefined {
   if (cookies.length) res.setHeader('set-cookie', cookies);
-  const body = result.body;
+  let body = result.body;
   if (body instanceof Response) return sendResponse(res, body, result, cookies, head);
   // One writeHead with a plain object: Node's fast path (no per-header setHeader
   // bookkeeping); names and values are still validated as the head is built.
   const headers: Record<string, string | number | string[]> = {};
   for (const k in result.headers) headers[k] = result.headers[k]!;
-  headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  headers[NOSNIFF_NAME] = NOSNIFF_VALUE;
+  let length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  if (acceptEncoding !== undefined) {
+    const coded = compressBody(body, length, result.status, headers, acceptEncoding);
+    if (coded) {
+      body = coded;
+      length = coded.byteLength;
+    }
+  }
+  headers['content-length'] = length;
   res.writeHead(result.status, headers);
   res.end(head ? undefined : body);
   return undefined;
@@ -143,6 +159,7 @@ export function sendResult(res: ServerResponse, result: PageResult, cookies: str
 async function sendResponse(res: ServerResponse, body: Response, result: PageResult, cookies: string[], head: boolean): Promise<void> {
   res.statusCode = body.status;
   for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
+  res.setHeader(NOSNIFF_NAME, NOSNIFF_VALUE);
   body.headers.forEach((v, k) => {
     if (k !== 'set-cookie') res.setHeader(k, v);
   });
@@ -153,6 +170,11 @@ async function sendResponse(res: ServerResponse, body: Response, result: PageRes
     return;
   }
   await new Promise<void>((resolve) => {
-    Readable.fromWeb(body.body as unknown as WebReadableStream).on('error', () => res.destroy()).pipe(res).on('finish', resolve).on('close', resolve);
+    Readable.fromWeb(body.body as unknown as WebReadableStream)
+      .on('error', () => res.destroy())
+      .on('data', (chunk: Uint8Array) => countSent(res, chunk.byteLength))
+      .pipe(res)
+      .on('finish', resolve)
+      .on('close', resolve);
   });
 }
