@@ -18,6 +18,7 @@ import { precompile } from './script/precompile.js';
 import { releaseTsxWorker } from './syntax/tsx-statements.js';
 import { watchProcessFaults } from './script/faults.js';
 import { createTypeBanner } from './typecheck/type-banner.js';
+import { NOSNIFF_NAME, NOSNIFF_VALUE } from './encoding.js';
 
 export interface RunningServer {
   server: http.Server;
@@ -78,7 +79,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n${NOSNIFF_NAME}: ${NOSNIFF_VALUE}\r\n\r\n`);
     });
     await listen(server, options.port, options.host);
   } catch (err) {
