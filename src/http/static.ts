@@ -52,6 +52,8 @@ interface Form {
 interface Cached {
   mtimeMs: number;
   size: number;
+  /** Worth compressing (type and size); known once per file. */
+  compressible: boolean;
   identity: Form;
   /** Each coding's form, or the promise of it while it is made (the identity form when compressing did not pay). */
   coded: Map<Coding, Form | Promise<Form>>;
@@ -110,7 +112,12 @@ export function createStaticServer(options: StaticOptions): {
     return sib?.isFile() && sib.mtimeMs >= st.mtimeMs ? { path, st: sib } : undefined;
   }
 
-  function lookup(file: string, st: fs.Stats, type: string, compressible: boolean): Cached | undefined {
+  /** Whether a file's answer may be compressed: a compressible type, 1 KiB or more, compression on. */
+  function compressibleFile(st: fs.Stats, type: string): boolean {
+    return options.compression && st.size >= MIN_COMPRESS && isCompressible(type);
+  }
+
+  function lookup(file: string, st: fs.Stats): Cached | undefined {
     const hit = cache.get(file);
     if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit;
     if (hit) forget(file);
@@ -122,7 +129,9 @@ export function createStaticServer(options: StaticOptions): {
       return undefined;
     }
     if (data.length !== st.size) return undefined; // changed while reading: serve from disk this time
-    const entry: Cached = { mtimeMs: st.mtimeMs, size: st.size, identity: identityForm(file, st, type, compressible, data), coded: new Map(), bytes: st.size };
+    const type = typeOf(file);
+    const compressible = compressibleFile(st, type);
+    const entry: Cached = { mtimeMs: st.mtimeMs, size: st.size, compressible, identity: identityForm(file, st, type, compressible, data), coded: new Map(), bytes: st.size };
     while (cachedBytes + entry.size > CACHE_MAX_TOTAL && cache.size) forget(cache.keys().next().value!);
     cache.set(file, entry);
     cachedBytes += entry.size;
@@ -163,12 +172,10 @@ export function createStaticServer(options: StaticOptions): {
       return;
     }
     const h = req.headers;
-    const type = typeOf(file);
-    const compressible = options.compression && st.size >= MIN_COMPRESS && isCompressible(type);
-    // A Range is served from the file as it is (never compressed).
-    const coding = compressible && h.range === undefined ? chooseCoding(h['accept-encoding']) : undefined;
-    const entry = lookup(file, st, type, compressible);
+    const entry = lookup(file, st);
     if (entry) {
+      // A Range is served from the file as it is (never compressed).
+      const coding = entry.compressible && h.range === undefined ? chooseCoding(h['accept-encoding']) : undefined;
       const form = coding ? (entry.coded.get(coding) ?? makeCoded(file, st, entry, coding)) : entry.identity;
       if (form instanceof Promise) {
         void form.then((f) => {
@@ -186,6 +193,9 @@ export function createStaticServer(options: StaticOptions): {
       return;
     }
     // A large file, read from disk as it is sent.
+    const type = typeOf(file);
+    const compressible = compressibleFile(st, type);
+    const coding = compressible && h.range === undefined ? chooseCoding(h['accept-encoding']) : undefined;
     const identity = identityForm(file, st, type, compressible);
     let form = identity;
     if (coding) {
