@@ -207,9 +207,9 @@ export function createHandler(deps: HandlerDeps): {
     void sendResult(res, result, [], req.method === 'HEAD', acceptEncoding(req));
   }
 
-  /** What sendResult needs to compress: the request's Accept-Encoding ('' when absent), undefined with --no-compression. */
-  function acceptEncoding(req: IncomingMessage): string | undefined {
-    return options.compression ? (req.headers['accept-encoding'] ?? '') : undefined;
+  /** What sendResult needs to compress: the request, undefined with --no-compression. */
+  function acceptEncoding(req: IncomingMessage): IncomingMessage | undefined {
+    return options.compression ? req : undefined;
   }
 
   /** One access-log entry (log.ts formats it). */

@@ -1,5 +1,5 @@
 /** Runs a page script for one request and turns what it did into a response (SPEC §3). */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { isRaw } from '../html.js';
@@ -8,7 +8,7 @@ import type { PageContext } from './context.js';
 import { HttpError, Redirection, ScriptEnd } from './signals.js';
 import type { LinkedPage } from './modules.js';
 import { errorAnswer, errorFormat, type ErrorFormat } from './errors.js';
-import { compressBody, NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
+import { compressBody, MIN_COMPRESS, NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
 import { countSent } from '../log.js';
 
 /** What a page run produced, before it is written. */
@@ -129,11 +129,12 @@ async function fromReturnValue(ctx: PageContext, value: unknown): Promise<PageRe
 
 /**
  * Writes a result, with the cookies the script set (a promise only for a streamed
- * web Response). `acceptEncoding` is the request's Accept-Encoding when
- * compression is on (undefined when off): a compressible body of 1 KiB or more
- * goes out compressed (encoding.ts); a smaller one pays one comparison.
+ * web Response). `compressFor` is the request when compression is on: a
+ * compressible body of 1 KiB or more goes out compressed (encoding.ts); a
+ * smaller one pays one comparison (its headers are not even parsed: Node builds
+ * `req.headers` on first use).
  */
-export function sendResult(res: ServerResponse, result: PageResult, cookies: string[], head: boolean, acceptEncoding?: string): Promise<void> | undefined {
+export function sendResult(res: ServerResponse, result: PageResult, cookies: string[], head: boolean, compressFor?: IncomingMessage): Promise<void> | undefined {
   if (cookies.length) res.setHeader('set-cookie', cookies);
   let body = result.body;
   if (body instanceof Response) return sendResponse(res, body, result, cookies, head);
@@ -143,8 +144,8 @@ export function sendResult(res: ServerResponse, result: PageResult, cookies: str
   for (const k in result.headers) headers[k] = result.headers[k]!;
   headers[NOSNIFF_NAME] = NOSNIFF_VALUE;
   let length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-  if (acceptEncoding !== undefined) {
-    const coded = compressBody(body, length, result.status, headers, acceptEncoding);
+  if (compressFor !== undefined && length >= MIN_COMPRESS) {
+    const coded = compressBody(body, length, result.status, headers, compressFor.headers['accept-encoding'] ?? '');
     if (coded) {
       body = coded;
       length = coded.byteLength;
