@@ -202,3 +202,24 @@ describe('--no-compression', () => {
     }
   });
 });
+
+describe('command line', () => {
+  it('--no-compression and --static-max-age reach the server', async () => {
+    const { spawnCli } = await import('./helpers.js');
+    const cli = await spawnCli(['serve', tempSite({ 'style.css': CSS }), '--port', '0', '--production', '--quiet', '--no-compression', '--static-max-age', '60']);
+    try {
+      const res = await rawRequest(cli.url, '/style.css', { headers: { 'accept-encoding': 'br, gzip' } });
+      expect(res.headers['content-encoding']).toBeUndefined();
+      expect(res.headers['cache-control']).toBe('public, max-age=60');
+    } finally {
+      await cli.kill();
+    }
+  });
+
+  it('a bad --static-max-age is one line and exit 1', async () => {
+    const { runCli } = await import('./helpers.js');
+    const r = await runCli(['serve', tempSite({ 'a.txt': 'a' }), '--port', '0', '--static-max-age', 'soon']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('karrigell-ts: --static-max-age: "soon" is not a whole number');
+  });
+});
