@@ -4,6 +4,11 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 
 const STATIC = Buffer.alloc(10 * 1024, 'karrigell ');
+const PAGE10K = (() => {
+  const rows = [];
+  for (let i = 0; i < 200; i++) rows.push('<tr><td>' + i + '</td><td>item ' + i + '</td><td>' + (i * 1.25).toFixed(2) + '</td></tr>');
+  return '<table>' + rows.join('') + '</table>\n';
+})();
 const sessions = new Map();
 const MAX = 1000;
 
@@ -20,6 +25,13 @@ const server = http.createServer((req, res) => {
   } else if (path === '/static.bin') {
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': STATIC.length });
     res.end(STATIC);
+  } else if (path === '/static.txt') {
+    // The same 10 KB as text, sent as it is: what the compressed rows are compared with.
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': STATIC.length });
+    res.end(STATIC);
+  } else if (path === '/page10k') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(PAGE10K) });
+    res.end(PAGE10K);
   } else if (path === '/counter' || path === '/new-session') {
     let so = path === '/counter' ? sessionOf(req) : undefined;
     if (!so) {

@@ -31,6 +31,8 @@ for (const tool of ['valgrind', 'callgrind_control']) {
 const WORKLOADS = [
   { name: 'hello-world script', path: '/hello' },
   { name: '10 KB static file', path: '/static.bin' },
+  { name: '10 KB static text, br/gzip', path: '/static.txt', headers: { 'accept-encoding': 'br, gzip' } },
+  { name: '10 KB page, br/gzip on the fly', path: '/page10k', headers: { 'accept-encoding': 'br, gzip' } },
   { name: 'session page, existing session', path: '/counter', cookie: true },
   { name: 'new session every request', path: '/new-session' },
 ].filter((w) => !ONLY || ONLY.some((o) => w.name.includes(o)));
@@ -53,7 +55,7 @@ async function measure(server, workload) {
   let pid = proc.pid;
   try {
     const target = url + workload.path;
-    const headers = workload.cookie ? { cookie: await cookieOf(target) } : {};
+    const headers = { ...workload.headers, ...(workload.cookie ? { cookie: await cookieOf(target) } : {}) };
     await load(target, WARM, 32, headers);
     pid = servingPid(proc.pid);
     execFileSync('callgrind_control', ['-i', 'on', String(pid)], { stdio: 'ignore' });

@@ -45,6 +45,10 @@ const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid
 const WORKLOADS = [
   { name: 'hello-world script', path: '/hello', servers: ['node:http', 'karrigell-ts', 'express'] },
   { name: '10 KB static file', path: '/static.bin', servers: ['node:http', 'karrigell-ts'] },
+  // Compressed rows: karrigell-ts sends br (the static form is made once and kept; the page is
+  // compressed on every request), node:http the same bytes as they are.
+  { name: '10 KB static text, br/gzip', path: '/static.txt', headers: ['Accept-Encoding: br, gzip'], servers: ['node:http', 'karrigell-ts'] },
+  { name: '10 KB page, br/gzip on the fly', path: '/page10k', headers: ['Accept-Encoding: br, gzip'], servers: ['node:http', 'karrigell-ts'] },
   { name: 'session page, existing session', path: '/counter', cookie: true, servers: ['node:http', 'karrigell-ts', 'express'] },
   { name: 'new session every request', path: '/new-session', servers: ['node:http', 'karrigell-ts', 'express'] },
 ];
@@ -71,8 +75,9 @@ try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const s of inTurn(servers, round)) {
         const url = s.url + w.path;
-        await get(url); // warm up (compile)
-        const headers = w.cookie ? [`Cookie: ${await cookieOf(url)}`] : [];
+        const warm = await get(url, Object.fromEntries((w.headers ?? []).map((h) => h.split(': ')))); // warm up (compile, compress)
+        if (w.headers && s.name === 'karrigell-ts' && warm.headers['content-encoding'] !== 'br') throw new Error(`${w.path}: not compressed (${warm.headers['content-encoding']})`);
+        const headers = [...(w.headers ?? []), ...(w.cookie ? [`Cookie: ${await cookieOf(url)}`] : [])];
         results[s.name].push(wrk(url, headers));
       }
     }

@@ -35,9 +35,18 @@ export interface ServerOptions {
   tlsKey?: string;
   /** Development HTTPS with the kept self-signed localhost certificate (unless tlsCert/tlsKey are given). */
   https: boolean;
+  /** Compress responses (br, gzip, zstd where Node has it; SPEC §10); `--no-compression` turns it off. */
+  compression: boolean;
+  /** Production: seconds a static file may be reused without asking (`Cache-Control: public, max-age=S`). */
+  staticMaxAge: number;
+  /** The access log's format. */
+  logFormat: LogFormat;
 }
 
 export type LiveMode = 'in-place' | 'full';
+
+export const LOG_FORMATS = ['text', 'combined', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** The defaults of every option. */
 export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOptions {
@@ -62,6 +71,9 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOpti
     allowOrigin: [],
     live: 'in-place',
     https: false,
+    compression: true,
+    staticMaxAge: 0,
+    logFormat: 'text',
   };
 }
 

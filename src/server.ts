@@ -23,6 +23,7 @@ import { watchProcessFaults } from './script/faults.js';
 import { guardProcess } from './script/process-guard.js';
 import { createTypeBanner } from './typecheck/type-banner.js';
 import { loadTls } from './tls.js';
+import { NOSNIFF_NAME, NOSNIFF_VALUE } from './encoding.js';
 
 export interface RunningServer {
   /** An HTTP/1.1 server, or with TLS an HTTP/2 server that also speaks HTTP/1.1 (ALPN). */
@@ -38,7 +39,7 @@ export interface RunningServer {
 }
 
 /** Starts a karrigell-ts server; resolves once it listens. Throws OptionError for a bad root, StartError when it cannot start (port in use, scripts that fail to compile, Redis unreachable). */
-export async function createServer(partial: Partial<ServerOptions> = {}, log: Logger = createLogger(partial.quiet ?? false)): Promise<RunningServer> {
+export async function createServer(partial: Partial<ServerOptions> = {}, log: Logger = createLogger(partial.quiet ?? false, partial.logFormat)): Promise<RunningServer> {
   const options: ServerOptions = { ...defaultOptions(), ...partial };
   // The API takes origins as people write them; the check compares the form browsers send.
   options.allowOrigin = (options.allowOrigin ?? []).map((origin) => parseOrigin(origin, 'allowOrigin'));
@@ -115,7 +116,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n${NOSNIFF_NAME}: ${NOSNIFF_VALUE}\r\n\r\n`);
     });
     await listen(server, options.port, options.host);
   } catch (err) {

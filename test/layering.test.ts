@@ -20,12 +20,13 @@ export const ALLOWED: Record<string, string[]> = {
   'scope-names.ts': [],
   // TLS files and the development certificate: their errors are OptionErrors.
   'tls.ts': ['options.ts'],
+  'encoding.ts': [],
   syntax: [],
-  script: ['html.ts', 'site.ts', 'scope-names.ts', 'log.ts', 'syntax'],
+  script: ['html.ts', 'site.ts', 'scope-names.ts', 'log.ts', 'encoding.ts', 'syntax'],
   session: ['script', 'log.ts', 'options.ts'],
   names: ['script', 'html.ts', 'site.ts'],
-  http: ['script', 'session', 'names', 'html.ts', 'site.ts', 'log.ts', 'options.ts'],
-  live: ['script', 'http', 'names', 'site.ts', 'log.ts', 'options.ts'],
+  http: ['script', 'session', 'names', 'html.ts', 'site.ts', 'log.ts', 'options.ts', 'encoding.ts'],
+  live: ['script', 'http', 'names', 'site.ts', 'log.ts', 'options.ts', 'encoding.ts'],
   typecheck: ['syntax', 'site.ts', 'scope-names.ts', 'log.ts', 'http', 'script'],
   cli: ['*'],
   // Entries: the public API and the wiring.

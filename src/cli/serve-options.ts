@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { defaultOptions, OptionError, parseInteger, parseLiveMode, parseOrigin, parsePort, parseSeconds, parseSize, type ServerOptions } from '../options.js';
+import { defaultOptions, LOG_FORMATS, OptionError, parseInteger, parseLiveMode, parseOrigin, parsePort, parseSeconds, parseSize, type LogFormat, type ServerOptions } from '../options.js';
 
 interface OptionSpec {
   type: 'string' | 'boolean';
@@ -70,6 +70,18 @@ export const SERVE_OPTIONS: Record<string, OptionSpec> = {
     help: 'accept form posts and other unsafe requests from this origin\n(e.g. https://app.example; repeatable). Other origins get 403.',
     set: (o, v, n) => o.allowOrigin.push(parseOrigin(text(v), n)),
   },
+  'log-format': {
+    type: 'string',
+    arg: 'F',
+    help: 'access log as text (default), combined (Apache/nginx) or json',
+    set: (o, v, n) => {
+      const format = text(v);
+      if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new OptionError(`${n}: ${JSON.stringify(format)} is not one of ${LOG_FORMATS.join(', ')}`);
+      o.logFormat = format as LogFormat;
+    },
+  },
+  'no-compression': { type: 'boolean', help: 'send responses as they are (default: br/gzip when the client takes it)', set: (o, v) => (o.compression = v !== true) },
+  'static-max-age': { type: 'string', arg: 'S', help: 'production: seconds browsers may reuse a static file unasked (default 0)', set: (o, v, n) => (o.staticMaxAge = parseInteger(text(v), n, 0, 10 * 365 * 86400)) },
   'tls-cert': { type: 'string', arg: 'FILE', file: true, help: 'HTTPS with HTTP/2 and HTTP/1.1: the certificate (PEM) ...', set: (o, v, n) => (o.tlsCert = nonEmpty(text(v), n)) },
   'tls-key': { type: 'string', arg: 'FILE', file: true, help: '... and its private key (PEM)', set: (o, v, n) => (o.tlsKey = nonEmpty(text(v), n)) },
   https: { type: 'boolean', help: 'development HTTPS with a self-signed localhost certificate,\nmade once and kept in $XDG_CACHE_HOME/karrigell-ts (~/.cache/…)', set: (o, v) => (o.https = v === true) },

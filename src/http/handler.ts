@@ -31,8 +31,10 @@ import type { Logger } from '../log.js';
 import type { SessionBackend } from '../session/memory.js';
 import { includeChainOf } from '../names/include.js';
 import { createDeadlines, type InFlightTracker } from '../script/deadlines.js';
-import { echoPath, sendError } from './respond.js';
+import { echoPath, sendError, showsPage } from './respond.js';
 import { crossOriginRefusal } from './origin-check.js';
+import { NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
+import { sentCount } from '../log.js';
 
 /** A hook that may answer a request before the path is resolved (e.g. the live-reload endpoint). */
 export type EarlyHandler = (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean;
@@ -62,7 +64,7 @@ export function createHandler(deps: HandlerDeps): {
   forget(file: string): void;
 } {
   const { options, root, registry, log, sessions } = deps;
-  const { serveStatic, forget } = createStaticServer();
+  const { serveStatic, forget } = createStaticServer(options);
   const resolver = createResolver(root, options.listing);
   const deadlines = createDeadlines(options.timeout, deps.track, (ctx) => timedOut(ctx));
   const dev = !options.production;
@@ -72,7 +74,7 @@ export function createHandler(deps: HandlerDeps): {
     const url = req.url ?? '/';
     if (!options.quiet) {
       const started = performance.now();
-      res.once('finish', () => log.access(req.method ?? '-', url, res.statusCode, performance.now() - started));
+      res.once('finish', () => logAccess(req, res, url, performance.now() - started));
     }
     try {
       route(req, res, url);
@@ -102,19 +104,20 @@ export function createHandler(deps: HandlerDeps): {
         runScript(req, res, url, search, target);
         return;
       case 'static': // 5b
-        if (dev && deps.filters.length && /\.html?$/.test(target.file) && !req.headers.range && (req.method === 'GET' || req.method === 'HEAD')) {
+        // Only a page a browser shows gets the script; any other request gets what production sends.
+        if (dev && deps.filters.length && /\.html?$/.test(target.file) && showsPage(req) && !req.headers.range && (req.method === 'GET' || req.method === 'HEAD')) {
           serveFilteredHtml(req, res, target.file);
         } else {
           serveStatic(req, res, target.file, target.stat);
         }
         return;
       case 'redirect': // 5c
-        res.writeHead(301, { location: target.location, 'content-type': 'text/plain; charset=utf-8' });
+        res.writeHead(301, { location: target.location, 'content-type': 'text/plain; charset=utf-8', [NOSNIFF_NAME]: NOSNIFF_VALUE });
         res.end(`Moved to ${target.location}\n`);
         return;
       case 'listing': // 5d
         if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(req, res, 405, `Method ${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', [NOSNIFF_NAME]: NOSNIFF_VALUE });
         res.end(req.method === 'HEAD' ? undefined : renderListing(target.dir, target.urlPath));
         return;
       case 'error': // 5e
@@ -193,7 +196,7 @@ export function createHandler(deps: HandlerDeps): {
     const { req, res } = ctx;
     if (res.headersSent || res.destroyed) return;
     try {
-      const sending = sendResult(res, result, ctx.cookies, req.method === 'HEAD');
+      const sending = sendResult(res, result, ctx.cookies, req.method === 'HEAD', acceptEncoding(req));
       if (sending) sending.catch((err: unknown) => scriptFailed(ctx, err));
     } catch (err) {
       scriptFailed(ctx, err);
@@ -210,7 +213,32 @@ export function createHandler(deps: HandlerDeps): {
     const result: PageResult = { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: fs.readFileSync(file, 'utf8') };
     const ctx = { req, res, file, root, deps: new Set<string>([file]) } as unknown as PageContext;
     for (const filter of deps.filters) filter(result, ctx);
-    void sendResult(res, result, [], req.method === 'HEAD');
+    void sendResult(res, result, [], req.method === 'HEAD', acceptEncoding(req));
+  }
+
+  /** What sendResult needs to compress: the request, undefined with --no-compression. */
+  function acceptEncoding(req: IncomingMessage): IncomingMessage | undefined {
+    return options.compression ? req : undefined;
+  }
+
+  /** One access-log entry (log.ts formats it). */
+  function logAccess(req: IncomingMessage, res: ServerResponse, url: string, ms: number): void {
+    const status = res.statusCode;
+    const length = sentHeader(res, 'content-length');
+    const bodyless = req.method === 'HEAD' || status === 204 || status === 304;
+    const id = sentHeader(res, 'x-request-id');
+    log.access({
+      method: req.method ?? '-',
+      url,
+      status,
+      ms,
+      bytes: bodyless ? 0 : length !== undefined ? Number(length) : (sentCount(res) ?? 0),
+      httpVersion: req.httpVersion,
+      remote: req.socket?.remoteAddress,
+      referer: req.headers.referer,
+      userAgent: req.headers['user-agent'],
+      requestId: id,
+    });
   }
 
   /** Body, page, session, script, filters: without a promise when none of them needs one. */
@@ -288,6 +316,19 @@ export function createHandler(deps: HandlerDeps): {
       resolver.clear();
     },
   };
+}
+
+/**
+ * A header of a response already sent. writeHead(status, object) — the fast path
+ * pages and static files take — does not keep its headers for getHeader, but
+ * HTTP/1 keeps the head it wrote; HTTP/2's compatibility response keeps them all.
+ */
+const SENT_HEADER: Record<string, RegExp> = {};
+function sentHeader(res: ServerResponse, name: string): string | undefined {
+  const head = (res as { _header?: unknown })._header;
+  if (typeof head === 'string') return (SENT_HEADER[name] ??= new RegExp(`\\r\\n${name}: *([^\\r]*)`, 'i')).exec(head)?.[1];
+  const value = res.getHeader(name);
+  return value === undefined ? undefined : String(value);
 }
 
 function absolutePath(target: string): string {

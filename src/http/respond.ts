@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorAnswer, errorFormat, type ErrorFormat } from '../script/errors.js';
+import { NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
 
 export interface ErrorOptions {
   /** Extra headers (`allow`, `www-authenticate`, `x-request-id` …). */
@@ -29,7 +30,7 @@ export function sendError(req: IncomingMessage, res: ServerResponse, status: num
   const headers = { ...opts.headers };
   // HTTP/2 has no connection-level headers (each stream ends on its own); Node would drop it with a warning.
   if (req.httpVersionMajor >= 2) delete headers.connection;
-  res.writeHead(status, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body), [NOSNIFF_NAME]: NOSNIFF_VALUE });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
@@ -37,4 +38,21 @@ export function sendError(req: IncomingMessage, res: ServerResponse, status: num
 export function echoPath(pathname: string): string {
   const cut = pathname.length > 200 ? pathname.slice(0, 200) + '…' : pathname;
   return cut.replace(/[<>"'`\s]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+}
+
+/** `Sec-Fetch-Dest` of requests that show a document. */
+const NAVIGATION_DESTS = new Set(['document', 'iframe', 'frame', 'embed', 'object']);
+
+/**
+ * True for a browser loading a page (a navigation, a frame): in development only
+ * those get the live-reload script. A fragment fetched by a page's script (fetch,
+ * XMLHttpRequest, htmx), curl or an API client gets exactly what production would
+ * send. Browsers say `Sec-Fetch-Dest`; older ones ask for `text/html` when they navigate.
+ */
+export function showsPage(req: IncomingMessage): boolean {
+  // The live-reload script's own fetch of the page (to morph it) says so.
+  if (req.headers['x-karrigell-live'] !== undefined) return true;
+  const dest = req.headers['sec-fetch-dest'];
+  if (dest !== undefined) return NAVIGATION_DESTS.has(dest);
+  return (req.headers.accept ?? '').includes('text/html');
 }

@@ -16,8 +16,9 @@ import type { PageResult } from '../script/page.js';
 import type { PageContext } from '../script/context.js';
 import type { LiveMode } from '../options.js';
 import { clientScript, injectScript, type ClientConfig } from './reload-client.js';
-import { echoPath, sendError } from '../http/respond.js';
+import { echoPath, sendError, showsPage } from '../http/respond.js';
 import { updateModule, updatePath } from './update-client.js';
+import { NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
 
 /** URL paths under this prefix are the server's own (a user's `_` paths are never served). */
 export const LIVE_PREFIX = '/__karrigell/';
@@ -56,22 +57,6 @@ const EXTRAS_MAX = 200;
 const HEARTBEAT_MS = 20_000;
 /** How often open streams check that their server still listens (close() does not end streaming responses). */
 const CLOSE_POLL_MS = 100;
-/** `Sec-Fetch-Dest` of requests that show a document. */
-const NAVIGATION_DESTS = new Set(['document', 'iframe', 'frame', 'embed', 'object']);
-
-/**
- * True for a browser loading a page (a navigation, a frame): only those get
- * the script. A fragment fetched by a page's script (fetch, XMLHttpRequest,
- * htmx), curl or an API client gets exactly what production would send.
- * Browsers say `Sec-Fetch-Dest`; older ones ask for `text/html` when they navigate.
- * The live-reload script's own fetch of the page (to morph it) says `x-karrigell-live`.
- */
-function showsPage(req: IncomingMessage): boolean {
-  if (req.headers['x-karrigell-live'] !== undefined) return true;
-  const dest = req.headers['sec-fetch-dest'];
-  if (dest !== undefined) return NAVIGATION_DESTS.has(dest);
-  return (req.headers.accept ?? '').includes('text/html');
-}
 const SCRIPT_RE = /<script\b[\s\S]*?<\/script\s*>/gi;
 const HEAD_RE = /<head\b[^>]*>([\s\S]*?)<\/head\s*>/i;
 
@@ -182,6 +167,7 @@ export function createReloadHub(root: string, mode: LiveMode = 'in-place'): Relo
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
+      [NOSNIFF_NAME]: NOSNIFF_VALUE,
       // One stream per connection: closing it ends the connection (nothing keeps a server from closing).
       // HTTP/2 has no such header: there the stream is one of many on the connection and ends by itself.
       ...(req.httpVersionMajor >= 2 ? {} : { connection: 'close' }),

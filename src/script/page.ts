@@ -1,5 +1,5 @@
 /** Runs a page script for one request and turns what it did into a response (SPEC §3). */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { isRaw } from '../html.js';
@@ -9,6 +9,8 @@ import { HttpError, Redirection, ScriptEnd } from './signals.js';
 import type { LinkedPage } from './modules.js';
 import { errorAnswer, errorFormat, type ErrorFormat } from './errors.js';
 import { runInRequest } from './request-names.js';
+import { compressBody, MIN_COMPRESS, NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
+import { countSent } from '../log.js';
 
 /** What a page run produced, before it is written. */
 export interface PageResult {
@@ -133,16 +135,31 @@ async function fromReturnValue(ctx: PageContext, value: unknown): Promise<PageRe
   return { status: ctx.status, headers: withType(ctx, 'application/json; charset=utf-8'), body: JSON.stringify(value) ?? 'null' };
 }
 
-/** Writes a result, with the cookies the script set (a promise only for a streamed web Response). */
-export function sendResult(res: ServerResponse, result: PageResult, cookies: string[], head: boolean): Promise<void> | undefined {
+/**
+ * Writes a result, with the cookies the script set (a promise only for a streamed
+ * web Response). `compressFor` is the request when compression is on: a
+ * compressible body of 1 KiB or more goes out compressed (encoding.ts); a
+ * smaller one pays one comparison (its headers are not even parsed: Node builds
+ * `req.headers` on first use).
+ */
+export function sendResult(res: ServerResponse, result: PageResult, cookies: string[], head: boolean, compressFor?: IncomingMessage): Promise<void> | undefined {
   if (cookies.length) res.setHeader('set-cookie', cookies);
-  const body = result.body;
+  let body = result.body;
   if (body instanceof Response) return sendResponse(res, body, result, cookies, head);
   // One writeHead with a plain object: Node's fast path (no per-header setHeader
   // bookkeeping); names and values are still validated as the head is built.
   const headers: Record<string, string | number | string[]> = {};
   for (const k in result.headers) headers[k] = result.headers[k]!;
-  headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  headers[NOSNIFF_NAME] = NOSNIFF_VALUE;
+  let length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  if (compressFor !== undefined && length >= MIN_COMPRESS) {
+    const coded = compressBody(body, length, result.status, headers, compressFor.headers['accept-encoding'] ?? '');
+    if (coded) {
+      body = coded;
+      length = coded.byteLength;
+    }
+  }
+  headers['content-length'] = length;
   res.writeHead(result.status, headers);
   res.end(head ? undefined : body);
   return undefined;
@@ -151,6 +168,7 @@ export function sendResult(res: ServerResponse, result: PageResult, cookies: str
 async function sendResponse(res: ServerResponse, body: Response, result: PageResult, cookies: string[], head: boolean): Promise<void> {
   res.statusCode = body.status;
   for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
+  res.setHeader(NOSNIFF_NAME, NOSNIFF_VALUE);
   body.headers.forEach((v, k) => {
     if (k !== 'set-cookie') res.setHeader(k, v);
   });
@@ -161,6 +179,11 @@ async function sendResponse(res: ServerResponse, body: Response, result: PageRes
     return;
   }
   await new Promise<void>((resolve) => {
-    Readable.fromWeb(body.body as unknown as WebReadableStream).on('error', () => res.destroy()).pipe(res).on('finish', resolve).on('close', resolve);
+    Readable.fromWeb(body.body as unknown as WebReadableStream)
+      .on('error', () => res.destroy())
+      .on('data', (chunk: Uint8Array) => countSent(res, chunk.byteLength))
+      .pipe(res)
+      .on('finish', resolve)
+      .on('close', resolve);
   });
 }
