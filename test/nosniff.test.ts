@@ -2,13 +2,16 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import http from 'node:http';
 import { rawRequest, startServer, tempSite, type Running } from './helpers.js';
+import { expectServerErrors } from './setup.js';
+
+expectServerErrors(/Error in GET \/crash at crash\.ts/);
 
 const SITE = {
   'hello.ts': "print('<h1>Hello</h1>');\n",
   'long.ts': "print('<p>' + 'long page '.repeat(300) + '</p>');\n",
   'crash.ts': "throw new Error('page crashed');\n",
   'teapot.ts': 'HTTP_ERROR(418);\n',
-  'go.ts': "REDIRECT('/hello');\n",
+  'go.ts': "HTTP_REDIRECTION('/hello');\n",
   'api.ts': 'export function ok() { return { fine: true }; }\nexport function web() { return new Response("made by Response", { headers: { "content-type": "text/plain" } }); }\n',
   'a.txt': 'some text\n',
   'folder/b.txt': 'b\n',
