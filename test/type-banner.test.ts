@@ -12,7 +12,7 @@ interface Banner {
   close(): Promise<void>;
   running(): boolean;
 }
-const { createTypeBanner } = (await import(path.join(PROJECT, 'dist', 'type-banner.js'))) as {
+const { createTypeBanner } = (await import(path.join(PROJECT, 'dist', 'typecheck', 'type-banner.js'))) as {
   createTypeBanner(root: string, log: { access(): void; info(m: string): void; error(m: string): void }): Banner;
 };
 
