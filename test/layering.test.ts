@@ -18,6 +18,7 @@ export const ALLOWED: Record<string, string[]> = {
   'html.ts': [],
   'site.ts': [],
   'scope-names.ts': [],
+  'heap.ts': [],
   syntax: [],
   script: ['html.ts', 'site.ts', 'scope-names.ts', 'log.ts', 'syntax'],
   session: ['script', 'log.ts', 'options.ts'],
