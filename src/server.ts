@@ -15,10 +15,11 @@ import { startLiveReload } from './live/live.js';
 import { createInclude } from './names/include.js';
 import { createRedisSessions } from './session/redis.js';
 import { precompile } from './script/precompile.js';
-import { releaseTsxWorker } from './syntax/tsx-statements.js';
+import { releaseCompiler } from './script/compile.js';
 import { watchProcessFaults } from './script/faults.js';
 import { createTypeBanner } from './typecheck/type-banner.js';
 import { boundHeap } from './heap.js';
+import { showsPage } from './http/navigation.js';
 
 export interface RunningServer {
   server: http.Server;
@@ -40,11 +41,11 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const site = siteFolder(options.root);
   if ('problem' in site) throw new OptionError(site.problem);
   const root = site.real;
-  const registry = createModuleRegistry();
+  const registry = createModuleRegistry({ releaseCompiler: options.production });
   if (options.production) {
     const failures = await precompile(root, registry);
-    // Production compiles nothing after this: the .tsx worker's memory goes back.
-    await releaseTsxWorker();
+    // Production compiles (almost) nothing after this: esbuild's process and the .tsx worker go.
+    await releaseCompiler();
     if (failures.length) {
       throw new OptionError(`${failures.length} script${failures.length > 1 ? 's' : ''} failed to compile:\n${failures.map((f) => '  ' + f).join('\n')}`);
     }
@@ -80,7 +81,11 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
       if (live.filter) filters.push(live.filter);
       onClose.push(() => live.close());
       const banner = createTypeBanner(root, log);
-      filters.push(banner.filter);
+      // Type checks only for a browser loading a page: the banner is shown there, and
+      // curl, fetch and a page's own requests do not wake the TypeScript worker.
+      filters.push((result, ctx) => {
+        if (showsPage(ctx.req)) banner.filter(result, ctx);
+      });
       onClose.push(() => banner.close());
     }
     server.on('request', handle);

@@ -15,6 +15,7 @@ import type { Server } from 'node:net';
 import type { PageResult } from '../script/page.js';
 import type { PageContext } from '../script/context.js';
 import { clientScript, injectScript, type ClientConfig } from './reload-client.js';
+import { showsPage } from '../http/navigation.js';
 
 /** URL paths under this prefix are the server's own (a user's `_` paths are never served). */
 export const LIVE_PREFIX = '/__karrigell/';
@@ -53,20 +54,6 @@ const EXTRAS_MAX = 200;
 const HEARTBEAT_MS = 20_000;
 /** How often open streams check that their server still listens (close() does not end streaming responses). */
 const CLOSE_POLL_MS = 100;
-/** `Sec-Fetch-Dest` of requests that show a document. */
-const NAVIGATION_DESTS = new Set(['document', 'iframe', 'frame', 'embed', 'object']);
-
-/**
- * True for a browser loading a page (a navigation, a frame): only those get
- * the script. A fragment fetched by a page's script (fetch, XMLHttpRequest,
- * htmx), curl or an API client gets exactly what production would send.
- * Browsers say `Sec-Fetch-Dest`; older ones ask for `text/html` when they navigate.
- */
-function showsPage(req: IncomingMessage): boolean {
-  const dest = req.headers['sec-fetch-dest'];
-  if (dest !== undefined) return NAVIGATION_DESTS.has(dest);
-  return (req.headers.accept ?? '').includes('text/html');
-}
 /** Files whose creation or deletion may fix a page that failed (a missing import, a misplaced module). */
 const SOURCE_RE = /\.(?:[cm]?[jt]sx?|tsp|json)$/;
 

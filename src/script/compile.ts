@@ -15,7 +15,7 @@ import * as esbuild from 'esbuild';
 import { tspToTs } from '../syntax/tsp.js';
 import { PACKAGE_DIR } from '../site.js';
 import { SCOPE_NAMES } from '../scope-names.js';
-import { printTopLevelJsxOffThread } from '../syntax/tsx-statements.js';
+import { printTopLevelJsxOffThread, releaseTsxWorker } from '../syntax/tsx-statements.js';
 
 const SCOPE_SET: ReadonlySet<string> = new Set(SCOPE_NAMES);
 /** See makeFactory: the context extension that keeps compiled code out of V8's compilation cache (frozen: nothing can add a name to it). */
@@ -131,8 +131,32 @@ function externalsPlugin(entry: string, mode: 'page' | 'module'): esbuild.Plugin
   };
 }
 
+/** Compiles in flight in this process (every server of a process shares esbuild's service and the `.tsx` worker). */
+let building = 0;
+
+/**
+ * Stops what compiles, esbuild's service process and the `.tsx` pass's
+ * worker, unless a compile is running; the next compile starts them again.
+ * Production calls it after the start and after any later compile (an
+ * `Include` of a script first needed at run time), so that nothing of the
+ * compiler stays beside a serving process.
+ */
+export async function releaseCompiler(): Promise<void> {
+  if (building) return;
+  await Promise.all([esbuild.stop(), releaseTsxWorker()]);
+}
+
 /** Compiles `file` (absolute). Throws CompileError. */
 export async function compileFile(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
+  building++;
+  try {
+    return await compileOne(file, mode);
+  } finally {
+    building--;
+  }
+}
+
+async function compileOne(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
   try {
     result = await esbuild.build({

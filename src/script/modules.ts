@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compileFile, CompileError, isNativeModule, makeFactory, type CompiledUnit, type ImportMetaLike } from './compile.js';
+import { compileFile, releaseCompiler, CompileError, isNativeModule, makeFactory, type CompiledUnit, type ImportMetaLike } from './compile.js';
 
 /** A page ready to run: `run(scope)` executes its top-level code for one request. */
 export interface LinkedPage {
@@ -46,14 +46,22 @@ function metaOf(file: string): ImportMetaLike {
   return { url: pathToFileURL(file).href, filename: file, dirname: path.dirname(file) };
 }
 
-/** Creates an empty registry. */
-export function createModuleRegistry(): ModuleRegistry {
+/** Creates an empty registry; with `releaseCompiler` (production), the compiler is stopped after each compile (see compile.ts). */
+export function createModuleRegistry({ releaseCompiler: release = false }: { releaseCompiler?: boolean } = {}): ModuleRegistry {
   const modules = new Map<string, Promise<Record<string, unknown>>>();
   const pages = new Map<string, { mtimeMs: number | undefined; page: Promise<LinkedPage>; ready?: LinkedPage }>();
   const units = new Map<string, CompiledUnit>();
   /** file → the user files that import it directly (pages and modules). */
   const importers = new Map<string, Set<string>>();
   let compiles = 0;
+
+  async function compiled(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
+    try {
+      return await compileFile(file, mode);
+    } finally {
+      if (release) void releaseCompiler();
+    }
+  }
 
   function addEdge(from: string, to: string): void {
     let set = importers.get(to);
@@ -89,7 +97,7 @@ export function createModuleRegistry(): ModuleRegistry {
       return { default: JSON.parse(await fs.promises.readFile(file, 'utf8')) as unknown };
     }
     compiles++;
-    const unit = await compileFile(file, 'module');
+    const unit = await compiled(file, 'module');
     units.set(file, unit);
     const files = new Set<string>();
     const loading = unit.imports.map((imp) => load(imp.source, [...chain, file], files));
@@ -101,7 +109,7 @@ export function createModuleRegistry(): ModuleRegistry {
 
   async function link(file: string): Promise<LinkedPage> {
     compiles++;
-    const unit = await compileFile(file, 'page');
+    const unit = await compiled(file, 'page');
     units.set(file, unit);
     const files = new Set<string>([file]);
     const loading = unit.imports.map((imp) => load(imp.source, [file], files));
