@@ -95,7 +95,8 @@ export function isNativeModule(source: string): boolean {
 
 const SKIP = Symbol('karrigell-ts.resolve');
 
-function externalsPlugin(entry: string, mode: 'page' | 'module'): esbuild.Plugin {
+/** esbuild's plugin: every import external (resolved to an absolute path), `.tsp` turned into TypeScript, and the top-level JSX statements of the `.tsx` pages in `tsxPages` printed. */
+function externalsPlugin(tsxPages: ReadonlySet<string>): esbuild.Plugin {
   return {
     name: 'karrigell-ts',
     setup(build) {
@@ -121,10 +122,10 @@ function externalsPlugin(entry: string, mode: 'page' | 'module'): esbuild.Plugin
           return { errors: [{ text: e.message, location: { file: args.path, line: e.line ?? 1, column: (e.column ?? 1) - 1 } }] };
         }
       });
-      if (mode === 'page' && entry.endsWith('.tsx')) {
+      if (tsxPages.size) {
         build.onLoad({ filter: /\.tsx$/ }, async (args) => {
           const text = await fs.promises.readFile(args.path, 'utf8');
-          return { contents: args.path === entry ? await printTopLevelJsxOffThread(text, args.path) : text, loader: 'tsx' };
+          return { contents: tsxPages.has(args.path) ? await printTopLevelJsxOffThread(text, args.path) : text, loader: 'tsx' };
         });
       }
     },
@@ -156,35 +157,77 @@ export async function compileFile(file: string, mode: 'page' | 'module'): Promis
   }
 }
 
+/** esbuild's options for compiling `entryPoints` into `outdir` (in memory). */
+function buildOptions(entryPoints: Record<string, string>, outdir: string, tsxPages: ReadonlySet<string>): esbuild.BuildOptions & { write: false } {
+  return {
+    entryPoints,
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'external',
+    sourcesContent: false,
+    outdir,
+    logLevel: 'silent',
+    jsx: 'automatic',
+    jsxImportSource: 'karrigell-ts',
+    charset: 'utf8',
+    define: { 'import.meta': '__kts_meta' },
+    loader: { '.tsp': 'ts' },
+    resolveExtensions: ['.ts', '.tsx', '.mts', '.js', '.mjs', '.jsx', '.json', '.tsp'],
+    plugins: [externalsPlugin(tsxPages)],
+  };
+}
+
+/** The unit of entry `name` in a build's output files. */
+function unitOf(outputs: esbuild.OutputFile[], outdir: string, name: string, file: string, mode: 'page' | 'module'): CompiledUnit {
+  const base = path.join(outdir, name);
+  const js = outputs.find((f) => f.path === base + '.js')!.text;
+  const map = JSON.parse(outputs.find((f) => f.path === base + '.js.map')!.text) as SourceMapJson;
+  map.sources = [file];
+  return toUnit(file, mode, js, map);
+}
+
 async function compileOne(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
+  const outdir = path.dirname(file);
+  const name = path.basename(file).replace(/\.[^.]*$/, '');
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
   try {
-    result = await esbuild.build({
-      entryPoints: [file],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      sourcemap: 'external',
-      sourcesContent: false,
-      outdir: path.dirname(file),
-      logLevel: 'silent',
-      jsx: 'automatic',
-      jsxImportSource: 'karrigell-ts',
-      charset: 'utf8',
-      define: { 'import.meta': '__kts_meta' },
-      loader: { '.tsp': 'ts' },
-      resolveExtensions: ['.ts', '.tsx', '.mts', '.js', '.mjs', '.jsx', '.json', '.tsp'],
-      plugins: [externalsPlugin(file, mode)],
-    });
+    result = await esbuild.build(buildOptions({ [name]: file }, outdir, new Set(mode === 'page' && file.endsWith('.tsx') ? [file] : [])));
   } catch (err) {
     throw toCompileError(err, file);
   }
-  const js = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
-  const map = JSON.parse(result.outputFiles.find((f) => f.path.endsWith('.map'))!.text) as SourceMapJson;
-  map.sources = [file];
-  return toUnit(file, mode, js, map);
+  return unitOf(result.outputFiles, outdir, name, file, mode);
+}
+
+/**
+ * Compiles many files in one esbuild build (the production start: esbuild
+ * parses them in parallel, one round trip instead of one per file). Resolves
+ * to the units in the order of `entries`, or to undefined when any file fails
+ * (the caller then compiles them one by one to report each failure).
+ */
+export async function compileBatch(entries: readonly { file: string; mode: 'page' | 'module' }[]): Promise<CompiledUnit[] | undefined> {
+  if (!entries.length) return [];
+  building++;
+  try {
+    const outdir = path.dirname(entries[0]!.file);
+    const points = Object.fromEntries(entries.map((e, i) => [`e${i}`, e.file]));
+    const tsxPages = new Set(entries.filter((e) => e.mode === 'page' && e.file.endsWith('.tsx')).map((e) => e.file));
+    let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
+    try {
+      result = await esbuild.build(buildOptions(points, outdir, tsxPages));
+    } catch {
+      return undefined;
+    }
+    try {
+      return entries.map((e, i) => unitOf(result.outputFiles, outdir, `e${i}`, e.file, e.mode));
+    } catch {
+      return undefined;
+    }
+  } finally {
+    building--;
+  }
 }
 
 const IMPORT_RE = /^(?:import\s+(?:(.+?)\s+from\s*)?|export\s*\*\s*from\s*)("(?:[^"\\\n]|\\.)*");[ \t]*$/gm;

@@ -40,6 +40,8 @@ export interface ModuleRegistry {
   readonly compiles: number;
   /** The user files compiled or imported now (live reload watches those outside ROOT too). */
   files(): string[];
+  /** Units compiled ahead (the production start's batch): the next load of each file in its mode uses its unit instead of compiling. */
+  prime(units: readonly CompiledUnit[]): void;
 }
 
 function metaOf(file: string): ImportMetaLike {
@@ -55,7 +57,15 @@ export function createModuleRegistry({ releaseCompiler: release = false }: { rel
   const importers = new Map<string, Set<string>>();
   let compiles = 0;
 
+  /** Units compiled ahead, by mode and file; each is used once (then it lives in `units`). */
+  const primed = new Map<string, CompiledUnit>();
+
   async function compiled(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
+    const ahead = primed.get(mode + '\0' + file);
+    if (ahead) {
+      primed.delete(mode + '\0' + file);
+      return ahead;
+    }
     try {
       return await compileFile(file, mode);
     } finally {
@@ -160,6 +170,8 @@ export function createModuleRegistry({ releaseCompiler: release = false }: { rel
       seen.add(f);
       modules.delete(f);
       units.delete(f);
+      primed.delete('page\0' + f);
+      primed.delete('module\0' + f);
       if (pages.delete(f)) dropped.push(f);
       const users = importers.get(f);
       importers.delete(f);
@@ -184,6 +196,7 @@ export function createModuleRegistry({ releaseCompiler: release = false }: { rel
     modules.clear();
     pages.clear();
     units.clear();
+    primed.clear();
     importers.clear();
     return dropped;
   }
@@ -199,6 +212,9 @@ export function createModuleRegistry({ releaseCompiler: release = false }: { rel
     dependents,
     invalidateAll,
     files: () => [...new Set([...units.keys(), ...importers.keys()])],
+    prime(ahead) {
+      for (const unit of ahead) primed.set(unit.mode + '\0' + unit.file, unit);
+    },
     get compiles() {
       return compiles;
     },
