@@ -5,7 +5,8 @@
 //   edits: a development server on a copy of the demo site (www/): RSS after
 //     a browser-like visit (Sec-Fetch-Dest: document) of every page, then 300
 //     edits of one page, each loaded like that once it shows; goals: ≤ 150 MB
-//     after the visits, growth < 60 MB over the edits.
+//     after the visits, growth < 60 MB over the edits; then RSS once the
+//     TypeScript workers have been idle long enough to stop (35 s).
 // BENCH_NODES=/path/to/node,/other/node runs each scenario on each binary
 // (default: this one); BENCH_ONLY=sessions|edits; BENCH_JSON=1 prints one
 // JSON object a line (test/memory-bounds.test.ts reads it). The RSS is the
@@ -45,7 +46,8 @@ function report(result) {
   } else {
     console.log(
       `Node ${result.node}  edits: RSS ${mb(result.visited)} after visiting the demo site's ${result.pages} pages (goal ≤ 150 MB), ` +
-        `${mb(result.after)} after ${result.count} edits of one page (+${mb(result.after - result.visited)}, goal < 60 MB; peak ${mb(result.peak)})`,
+        `${mb(result.after)} after ${result.count} edits of one page (+${mb(result.after - result.visited)}, goal < 60 MB; peak ${mb(result.peak)}), ` +
+        `${mb(result.idle)} once idle for 35 s`,
     );
   }
 }
@@ -108,7 +110,10 @@ async function edits(node) {
     }
     await sleep(3000); // the last checks finish
     const after = rssOf(server.proc.pid);
-    return { scenario: 'edits', node: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim(), pages: pages.length, count: EDITS, visited, after, peak: Math.max(peak, after) };
+    // The TypeScript workers stop after 30 s without work.
+    await sleep(35_000);
+    const idle = rssOf(server.proc.pid);
+    return { scenario: 'edits', node: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim(), pages: pages.length, count: EDITS, visited, after, idle, peak: Math.max(peak, after) };
   } finally {
     agent.destroy();
     server.proc.kill();

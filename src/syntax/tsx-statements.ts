@@ -90,7 +90,7 @@ export function printTopLevelJsxOffThread(source: string, fileName: string): Pro
   if (!source.includes('<')) return Promise.resolve(source);
   if (!worker) {
     // The parser alone needs little: a bounded heap keeps a pathological page from growing the server.
-    const w = new Worker(new URL('./tsx-statements-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 128 } });
+    const w = new Worker(new URL('./tsx-statements-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 } });
     w.on('message', (msg: { id: number; text?: string; error?: string }) => {
       const job = waiting.get(msg.id);
       if (!job) return;
