@@ -41,9 +41,12 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const site = siteFolder(options.root);
   if ('problem' in site) throw new OptionError(site.problem);
   const root = site.real;
-  const registry = createModuleRegistry({ releaseCompiler: options.production });
+  // Production: once started, a later compile (an Include first needed at run time) stops the compiler again.
+  let started = false;
+  const registry = createModuleRegistry({ releaseCompiler: () => started });
   if (options.production) {
     const failures = await precompile(root, registry);
+    started = true;
     // Production compiles (almost) nothing after this: esbuild's process and the .tsx worker go.
     await releaseCompiler();
     if (failures.length) {

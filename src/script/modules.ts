@@ -48,8 +48,11 @@ function metaOf(file: string): ImportMetaLike {
   return { url: pathToFileURL(file).href, filename: file, dirname: path.dirname(file) };
 }
 
-/** Creates an empty registry; with `releaseCompiler` (production), the compiler is stopped after each compile (see compile.ts). */
-export function createModuleRegistry({ releaseCompiler: release = false }: { releaseCompiler?: boolean } = {}): ModuleRegistry {
+/**
+ * Creates an empty registry. While `releaseCompiler()` returns true (production,
+ * once started), the compiler is stopped after each compile (see compile.ts).
+ */
+export function createModuleRegistry({ releaseCompiler: release = () => false }: { releaseCompiler?: () => boolean } = {}): ModuleRegistry {
   const modules = new Map<string, Promise<Record<string, unknown>>>();
   const pages = new Map<string, { mtimeMs: number | undefined; page: Promise<LinkedPage>; ready?: LinkedPage }>();
   const units = new Map<string, CompiledUnit>();
@@ -69,7 +72,7 @@ export function createModuleRegistry({ releaseCompiler: release = false }: { rel
     try {
       return await compileFile(file, mode);
     } finally {
-      if (release) void releaseCompiler();
+      if (release()) void releaseCompiler();
     }
   }
 
