@@ -100,10 +100,16 @@ function externalsPlugin(tsxPages: ReadonlySet<string>): esbuild.Plugin {
   return {
     name: 'karrigell-ts',
     setup(build) {
+      // One resolution per folder and specifier within a build: the pages of a site import
+      // the same modules (a batch of 1 000 pages would ask esbuild a thousand times).
+      const resolved = new Map<string, string>();
       build.onResolve({ filter: /.*/ }, async (args) => {
         if (args.kind === 'entry-point' || args.pluginData === SKIP) return undefined;
         const own = OWN_MODULES[args.path];
         if (own) return { path: own, external: true };
+        const key = `${args.kind}\0${args.resolveDir}\0${args.path}`;
+        const known = resolved.get(key);
+        if (known) return { path: known, external: true };
         const r = await build.resolve(args.path, {
           kind: args.kind,
           resolveDir: args.resolveDir,
@@ -111,6 +117,7 @@ function externalsPlugin(tsxPages: ReadonlySet<string>): esbuild.Plugin {
           pluginData: SKIP,
         });
         if (r.errors.length) return { errors: r.errors };
+        resolved.set(key, r.path);
         return { path: r.path, external: true };
       });
       build.onLoad({ filter: /\.tsp$/ }, async (args) => {
@@ -180,14 +187,16 @@ function buildOptions(entryPoints: Record<string, string>, outdir: string, tsxPa
   };
 }
 
-/** The unit of entry `name` in a build's output files. */
-function unitOf(outputs: esbuild.OutputFile[], outdir: string, name: string, file: string, mode: 'page' | 'module'): CompiledUnit {
+/** The unit of entry `name` in a build's output files (by path). */
+function unitOf(outputs: ReadonlyMap<string, esbuild.OutputFile>, outdir: string, name: string, file: string, mode: 'page' | 'module'): CompiledUnit {
   const base = path.join(outdir, name);
-  const js = outputs.find((f) => f.path === base + '.js')!.text;
-  const map = JSON.parse(outputs.find((f) => f.path === base + '.js.map')!.text) as SourceMapJson;
+  const js = outputs.get(base + '.js')!.text;
+  const map = JSON.parse(outputs.get(base + '.js.map')!.text) as SourceMapJson;
   map.sources = [file];
   return toUnit(file, mode, js, map);
 }
+
+const byPath = (files: esbuild.OutputFile[]): Map<string, esbuild.OutputFile> => new Map(files.map((f) => [f.path, f]));
 
 async function compileOne(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
   const outdir = path.dirname(file);
@@ -198,7 +207,7 @@ async function compileOne(file: string, mode: 'page' | 'module'): Promise<Compil
   } catch (err) {
     throw toCompileError(err, file);
   }
-  return unitOf(result.outputFiles, outdir, name, file, mode);
+  return unitOf(byPath(result.outputFiles), outdir, name, file, mode);
 }
 
 /**
@@ -221,7 +230,8 @@ export async function compileBatch(entries: readonly { file: string; mode: 'page
       return undefined;
     }
     try {
-      return entries.map((e, i) => unitOf(result.outputFiles, outdir, `e${i}`, e.file, e.mode));
+      const outputs = byPath(result.outputFiles);
+      return entries.map((e, i) => unitOf(outputs, outdir, `e${i}`, e.file, e.mode));
     } catch {
       return undefined;
     }
