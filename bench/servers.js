@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Starts `node args` (under `wrapper`, e.g. valgrind, when given); resolves with
+ * Starts `node args` (`node`: this process's binary unless given; under `wrapper`,
+ * e.g. valgrind, when given); resolves with
  * { name, url, proc } once it prints its URL.
  */
-export function start(name, args, { env = {}, wrapper = [], timeoutMs = 30_000, stderr = 'inherit' } = {}) {
+export function start(name, args, { env = {}, wrapper = [], timeoutMs = 30_000, stderr = 'inherit', node = process.execPath } = {}) {
   return new Promise((resolve, reject) => {
-    const [command, ...prefix] = [...wrapper, process.execPath];
+    const [command, ...prefix] = [...wrapper, node];
     const proc = spawn(command, [...prefix, ...args], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', stderr] });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${name} did not start: ${out}`)), timeoutMs);

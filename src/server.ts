@@ -18,12 +18,14 @@ import { startLiveReload } from './live/live.js';
 import { createInclude } from './names/include.js';
 import { createRedisSessions } from './session/redis.js';
 import { precompile } from './script/precompile.js';
-import { releaseTsxWorker } from './syntax/tsx-statements.js';
+import { releaseCompiler } from './script/compile.js';
 import { watchProcessFaults } from './script/faults.js';
 import { guardProcess } from './script/process-guard.js';
 import { createTypeBanner } from './typecheck/type-banner.js';
 import { loadTls } from './tls.js';
 import { NOSNIFF_NAME, NOSNIFF_VALUE } from './encoding.js';
+import { boundHeap } from './heap.js';
+import { showsPage } from './http/respond.js';
 
 export interface RunningServer {
   /** An HTTP/1.1 server, or with TLS an HTTP/2 server that also speaks HTTP/1.1 (ALPN). */
@@ -43,15 +45,24 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const options: ServerOptions = { ...defaultOptions(), ...partial };
   // The API takes origins as people write them; the check compares the form browsers send.
   options.allowOrigin = (options.allowOrigin ?? []).map((origin) => parseOrigin(origin, 'allowOrigin'));
+  // Memory stays bounded on every Node line (Node 24's young generation would grow to 128 MB).
+  boundHeap();
   const site = siteFolder(options.root);
   if ('problem' in site) throw new OptionError(site.problem);
   const root = site.real;
   const tls = loadTls(options);
-  const registry = createModuleRegistry(root, (file, err) => log.error(`import.meta.hot.dispose of ${path.relative(root, file)} failed: ${(err as Error)?.stack ?? String(err)}`));
+  // Production: once started, a later compile (an Include first needed at run time) stops the compiler again.
+  let started = false;
+  const registry = createModuleRegistry(
+    root,
+    (file, err) => log.error(`import.meta.hot.dispose of ${path.relative(root, file)} failed: ${(err as Error)?.stack ?? String(err)}`),
+    () => started,
+  );
   if (options.production) {
     const failures = await precompile(root, registry);
-    // Production compiles nothing after this: the .tsx worker's memory goes back.
-    await releaseTsxWorker();
+    started = true;
+    // Production compiles (almost) nothing after this: esbuild's process and the .tsx worker go.
+    await releaseCompiler();
     if (failures.length) {
       throw new StartError(`${failures.length} script${failures.length > 1 ? 's' : ''} failed to compile:\n${failures.map((f) => '  ' + f).join('\n')}`);
     }
@@ -102,7 +113,11 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
       if (live.filter) filters.push(live.filter);
       onClose.push(() => live.close());
       const banner = createTypeBanner(root, log);
-      filters.push(banner.filter);
+      // Type checks only for a browser loading a page: the banner is shown there, and
+      // curl, fetch and a page's own requests do not wake the TypeScript worker.
+      filters.push((result, ctx) => {
+        if (showsPage(ctx.req)) banner.filter(result, ctx);
+      });
       onClose.push(() => banner.close());
     }
     // While closing, every HTTP/1.1 answer says `connection: close`: a busy keep-alive client then

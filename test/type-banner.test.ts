@@ -13,7 +13,7 @@ interface Banner {
   running(): boolean;
 }
 const { createTypeBanner } = (await import(path.join(PROJECT, 'dist', 'typecheck', 'type-banner.js'))) as {
-  createTypeBanner(root: string, log: { access(): void; info(m: string): void; error(m: string): void }): Banner;
+  createTypeBanner(root: string, log: { access(): void; info(m: string): void; error(m: string): void }, options?: { idleMs?: number }): Banner;
 };
 
 const BANNER = 'id="kts-type-errors"';
@@ -30,9 +30,12 @@ afterAll(async () => {
   for (const s of servers) await s.close();
 });
 
-async function get(url: string): Promise<{ status: number; text: string; ms: number }> {
+/** What a browser sends when it loads a page: only those loads are type-checked. */
+const NAVIGATION = { 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate', accept: 'text/html' };
+
+async function get(url: string, headers: Record<string, string> = NAVIGATION): Promise<{ status: number; text: string; ms: number }> {
   const t0 = performance.now();
-  const res = await fetch(url);
+  const res = await fetch(url, { headers });
   const text = await res.text();
   return { status: res.status, text, ms: performance.now() - t0 };
 }
@@ -97,6 +100,26 @@ describe('type banner', () => {
     expect(fixed).not.toContain(BANNER);
   });
 
+  it('checks only for browser page loads: fetch and curl do not start the checker', async () => {
+    const site = tempSite({ 'bad.ts': 'const n: number = "x";\nprint(`<!doctype html><p>${n}</p>`);\n' });
+    const server = await startServer(site);
+    servers.push(server);
+    const threads = (): number => Number(/Threads:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]);
+    await get(server.url + '/bad', {}); // compiled
+    await sleep(500);
+    const before = threads();
+    for (const headers of [{}, { accept: '*/*' }, { 'sec-fetch-dest': 'empty', accept: 'text/html' }]) {
+      expect((await get(server.url + '/bad', headers)).text).not.toContain(BANNER);
+    }
+    await sleep(1000); // well past the debounce
+    expect(threads()).toBe(before);
+    const body = await poll(server.url + '/bad', (b) => b.includes(BANNER));
+    expect(body).toContain('bad.ts:1:7');
+    expect(threads()).toBeGreaterThan(before);
+    // A page's own fetch still gets no banner (it is not a page load).
+    expect((await get(server.url + '/bad', { 'sec-fetch-dest': 'empty' })).text).not.toContain(BANNER);
+  });
+
   it('starts nothing before the first request, checks off the request path, and close() stops the worker', async () => {
     const logged: string[] = [];
     const banner = createTypeBanner(root, { access() {}, info() {}, error: (m) => logged.push(m) });
@@ -129,4 +152,36 @@ describe('type banner', () => {
     expect(banner.running()).toBe(false);
     expect(logged).toEqual([]);
   });
+
+  it('an idle checker is stopped, and started again by the next page load', async () => {
+    const logged: string[] = [];
+    const banner = createTypeBanner(root, { access() {}, info() {}, error: (m) => logged.push(m) }, { idleMs: 300 });
+    const ctx = { file: path.join(root, 'bad.ts') };
+    const shows = async (): Promise<boolean> => {
+      const deadline = Date.now() + 40_000;
+      while (Date.now() < deadline) {
+        const r = { status: 200, headers: {}, body: '<p>x</p>' };
+        banner.filter(r, ctx);
+        if (r.body.includes(BANNER)) return true;
+        await sleep(100);
+      }
+      return false;
+    };
+    try {
+      expect(await shows()).toBe(true);
+      expect(banner.running()).toBe(true);
+      // Released 300 ms after its last check (the checks a burst of loads queued meanwhile come first).
+      const deadline = Date.now() + 40_000;
+      while (banner.running() && Date.now() < deadline) await sleep(50);
+      expect(banner.running()).toBe(false);
+      banner.filter({ status: 200, headers: {}, body: '<p>x</p>' }, ctx); // the next page load
+      const back = Date.now() + 5_000;
+      while (!banner.running() && Date.now() < back) await sleep(50);
+      expect(banner.running()).toBe(true);
+      expect(await shows()).toBe(true);
+      expect(logged).toEqual([]);
+    } finally {
+      await banner.close();
+    }
+  }, 90_000);
 });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { outsideAnyRequest } from './request-names.js';
-import { compileFile, CompileError, isNativeModule, makeFactory, type CompiledUnit, type ImportMetaLike } from './compile.js';
+import { compileFile, releaseCompiler, CompileError, isNativeModule, makeFactory, type CompiledUnit, type ImportMetaLike } from './compile.js';
 import { isProcessModule, processModuleFor, processViewFor } from './process-guard.js';
 
 /** A page ready to run: `run(scope)` executes its top-level code for one request. */
@@ -59,7 +59,15 @@ const PAGE_HOT = Object.freeze({
 });
 
 /** Creates an empty registry; `root` names scripts in messages (relative paths). */
-export function createModuleRegistry(root?: string, onDisposeError: DisposeErrorHandler = (file, err) => console.error(`dispose of ${file} failed:`, err)): ModuleRegistry {
+/**
+ * `release()`: while it returns true (production, once started), the compiler is
+ * stopped after each compile (see compile.ts releaseCompiler).
+ */
+export function createModuleRegistry(
+  root?: string,
+  onDisposeError: DisposeErrorHandler = (file, err) => console.error(`dispose of ${file} failed:`, err),
+  release: () => boolean = () => false,
+): ModuleRegistry {
   const nameOf = (file: string): string => (root ? path.relative(root, file).split(path.sep).join('/') : file);
   /** The imports of a script as it sees them: `node:process` is its view that cannot stop the server. */
   const asSeenBy = (file: string, unit: CompiledUnit, imports: unknown[]): unknown[] =>
@@ -119,6 +127,14 @@ export function createModuleRegistry(root?: string, onDisposeError: DisposeError
     return run;
   }
 
+  async function compiled(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
+    try {
+      return await compileFile(file, mode);
+    } finally {
+      if (release()) void releaseCompiler();
+    }
+  }
+
   function addEdge(from: string, to: string): void {
     let set = importers.get(to);
     if (!set) importers.set(to, (set = new Set()));
@@ -154,7 +170,7 @@ export function createModuleRegistry(root?: string, onDisposeError: DisposeError
     }
     await disposing.get(file);
     compiles++;
-    const unit = await compileFile(file, 'module');
+    const unit = await compiled(file, 'module');
     units.set(file, unit);
     if (unit.requestNames) requestNames = true;
     const files = new Set<string>();
@@ -168,7 +184,7 @@ export function createModuleRegistry(root?: string, onDisposeError: DisposeError
 
   async function link(file: string): Promise<LinkedPage> {
     compiles++;
-    const unit = await compileFile(file, 'page');
+    const unit = await compiled(file, 'page');
     units.set(file, unit);
     const files = new Set<string>([file]);
     const loading = unit.imports.map((imp) => load(imp.source, [file], files));

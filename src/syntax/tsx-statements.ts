@@ -73,24 +73,33 @@ function isJsx(t: typeof ts, node: ts.Node): boolean {
 }
 
 let worker: Worker | undefined;
+let idle: NodeJS.Timeout | undefined;
+/** A worker idle this long is stopped (its TypeScript is tens of MB); the next `.tsx` compile starts another. */
+const IDLE_MS = 30_000;
 let nextId = 0;
 const waiting = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
 
 /**
  * `printTopLevelJsx` on a worker thread (started on first use, holding the
  * process open only while it has work). It stays for the next edit of a
- * `.tsx` page (loading TypeScript again would take a few hundred ms);
- * `releaseTsxWorker` stops it when no compile is expected (production).
+ * `.tsx` page (loading TypeScript again would take a few hundred ms) until
+ * it has been idle for IDLE_MS; `releaseTsxWorker` stops it at once
+ * (production, once nothing compiles).
  */
 export function printTopLevelJsxOffThread(source: string, fileName: string): Promise<string> {
   if (!source.includes('<')) return Promise.resolve(source);
   if (!worker) {
-    const w = new Worker(new URL('./tsx-statements-worker.js', import.meta.url));
+    // The parser alone needs little: a bounded heap keeps a pathological page from growing the server.
+    const w = new Worker(new URL('./tsx-statements-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 } });
     w.on('message', (msg: { id: number; text?: string; error?: string }) => {
       const job = waiting.get(msg.id);
       if (!job) return;
       waiting.delete(msg.id);
-      if (!waiting.size) w.unref();
+      if (!waiting.size) {
+        w.unref();
+        idle = setTimeout(() => void releaseTsxWorker(), IDLE_MS);
+        idle.unref();
+      }
       if (msg.error !== undefined) job.reject(new Error(`the .tsx statement pass failed: ${msg.error}`));
       else job.resolve(msg.text!);
     });
@@ -106,6 +115,8 @@ export function printTopLevelJsxOffThread(source: string, fileName: string): Pro
     worker = w;
   }
   const id = nextId++;
+  if (idle) clearTimeout(idle);
+  idle = undefined;
   worker.ref();
   worker.postMessage({ id, source, fileName });
   return new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));

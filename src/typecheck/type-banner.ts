@@ -5,7 +5,9 @@
  * The filter is synchronous and cheap: it injects the diagnostics already
  * known for the page (if any) and schedules a check of that file (debounced)
  * in a worker thread that keeps a TypeScript LanguageService; the next load
- * of the page shows the result. Nothing starts before the first request.
+ * of the page shows the result. Nothing starts before the first request; the
+ * worker's heap is bounded, and it stops after IDLE_MS without work. The
+ * server asks only for the pages a browser loads (server.ts).
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -15,11 +17,22 @@ import type { TypeDiagnostic } from './typecheck.js';
 
 /** Delay that gathers the requests of a burst into one check per file. */
 const DEBOUNCE_MS = 150;
+/** A checker idle this long is stopped (its TypeScript program is 100–200 MB); the next page load starts another. */
+export const IDLE_MS = 30_000;
+/** The checker's heap bound: a site too large for it turns the banner off with a message rather than growing the server without end. */
+const HEAP_MB = 384;
+/**
+ * Its young generation: each check leaves a program's worth of garbage, and
+ * V8 would let a worker's young generation grow as large as the main
+ * thread's (128 MB on Node 24: +120 MB of RSS over 300 edits).
+ */
+const YOUNG_MB = 16;
 
 /** The banner's filter (added to HTML results) and its shutdown. */
 export function createTypeBanner(
   root: string,
   log: Logger,
+  { idleMs = IDLE_MS }: { idleMs?: number } = {},
 ): {
   filter: ResultFilter;
   /** Terminates the worker thread. */
@@ -31,12 +44,13 @@ export function createTypeBanner(
   const pending = new Set<string>();
   let worker: Worker | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let idle: NodeJS.Timeout | undefined;
   /** A batch is being checked: the next one waits for its end. */
   let busy = false;
   let disabled = false;
 
   function start(): Worker {
-    const w = new Worker(new URL('./typecheck-worker.js', import.meta.url), { workerData: { root } });
+    const w = new Worker(new URL('./typecheck-worker.js', import.meta.url), { workerData: { root }, resourceLimits: { maxOldGenerationSizeMb: HEAP_MB, maxYoungGenerationSizeMb: YOUNG_MB } });
     w.unref();
     w.on('message', (msg: { file?: string; diagnostics?: TypeDiagnostic[]; error?: string; done?: boolean; ms?: number }) => {
       if (msg.error !== undefined) return fail(msg.error);
@@ -45,9 +59,12 @@ export function createTypeBanner(
         busy = false;
         // Files asked for meanwhile: after a pause as long as the check (the worker never takes more than half a core).
         if (pending.size) arm(Math.max(DEBOUNCE_MS, msg.ms ?? 0));
+        else release();
       }
     });
-    w.on('error', (err) => fail(err.stack ?? err.message));
+    w.on('error', (err: NodeJS.ErrnoException) =>
+      fail(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `it needs more than its ${HEAP_MB} MB heap for this site (run karrigell-ts check instead)` : (err.stack ?? err.message)),
+    );
     w.on('exit', () => {
       if (worker === w) {
         worker = undefined;
@@ -55,6 +72,19 @@ export function createTypeBanner(
       }
     });
     return w;
+  }
+
+  /** Stops the worker once it has been idle for IDLE_MS (restarted from the next flush). */
+  function release(): void {
+    if (idle) clearTimeout(idle);
+    idle = setTimeout(() => {
+      idle = undefined;
+      if (busy || pending.size || !worker) return;
+      const w = worker;
+      worker = undefined;
+      void w.terminate();
+    }, idleMs);
+    idle.unref();
   }
 
   function fail(reason: string): void {
@@ -76,6 +106,8 @@ export function createTypeBanner(
     timer = undefined;
     if (disabled || busy || !pending.size) return;
     worker ??= start();
+    if (idle) clearTimeout(idle);
+    idle = undefined;
     busy = true;
     worker.postMessage({ files: [...pending] });
     pending.clear();
@@ -95,7 +127,8 @@ export function createTypeBanner(
     async close() {
       disabled = true;
       if (timer) clearTimeout(timer);
-      timer = undefined;
+      if (idle) clearTimeout(idle);
+      timer = idle = undefined;
       const w = worker;
       worker = undefined;
       if (w) await w.terminate();
