@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import { createServer } from '../server.js';
 import { runCluster } from './cluster.js';
+import { CAN_INTERRUPT_SCRIPTS, RUNTIME, RUNTIME_LABEL } from '../runtime.js';
+import { supervise, SUPERVISED_ENV } from './supervise.js';
 import { bannerLine } from '../log.js';
 import { runInit } from './init.js';
 import { runCheck } from './check.js';
@@ -88,8 +90,13 @@ export function toServerOptions(values: Record<string, string | boolean | undefi
   return o;
 }
 
+/** The arguments `main` was called with (a supervised child gets them again). */
+let commandLine: string[] = [];
+const argvOf = (): string[] => commandLine;
+
 /** Runs the command line; resolves to the exit status for commands that end. */
 export async function main(argv: string[]): Promise<number | undefined> {
+  commandLine = argv;
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -120,7 +127,10 @@ async function serve(values: Record<string, string | boolean | undefined>, root:
   let options: ServerOptions;
   try {
     options = toServerOptions(values, root);
+    if (RUNTIME === 'deno' && options.workers > 1) throw new OptionError(`--workers: not available on ${RUNTIME_LABEL} (a node:cluster worker cannot start the worker threads the server needs there); run one process per port behind a load balancer`);
     if (options.workers > 1) return await runCluster(options);
+    // Where a stuck script cannot be interrupted (Bun, Deno), a supervisor replaces the server process instead.
+    if (!CAN_INTERRUPT_SCRIPTS && options.timeout > 0 && !process.env[SUPERVISED_ENV]) return await supervise(argvOf(), options.port, options.host);
     // A closed stdout or stderr (a pipe whose reader went away) must not become a loop of errors.
     for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
     const running = await createServer(options);
