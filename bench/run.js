@@ -6,11 +6,13 @@
 // round). A ratio is the median of the rounds' own ratios: each compares servers measured
 // seconds apart, so the slow drifts of a shared machine cancel out; req/s is the median
 // of the rounds. BENCH_ONLY=word,word selects workloads.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import fs from 'node:fs';
-import { start, get, cookieOf, load } from './servers.js';
+import os from 'node:os';
+import path from 'node:path';
+import { start, get, cookieOf, load, servingPid } from './servers.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -58,7 +60,8 @@ const started = [];
 const rows = [];
 try {
   all['node:http'] = await start('node:http', ['bench/baseline.js', '0']);
-  all['karrigell-ts'] = await start('karrigell-ts', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production']);
+  // --workers 0: one process, like the baseline (in production a supervising primary otherwise runs the worker; it only hands over connections).
+  all['karrigell-ts'] = await start('karrigell-ts', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production', '--workers', '0']);
   all['express'] = await start('express', ['bench/express.js', '0']);
   started.push(...Object.values(all));
 
@@ -103,6 +106,77 @@ try {
     }
   }
 
+  if (selected('h2')) {
+    // Hello world over HTTPS/HTTP/2 (h2load, Debian nghttp2-client) against a bare node:http2 handler.
+    let hasH2load = true;
+    try {
+      execFileSync('h2load', ['--version'], { stdio: 'ignore' });
+    } catch {
+      hasH2load = false;
+      console.error('HTTPS/h2: skipped (needs h2load: apt-get install -y nghttp2-client)');
+    }
+    if (hasH2load) {
+      const { selfSignedCertificate } = await import('../dist/tls.js');
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-bench-tls-'));
+      const { cert, key } = selfSignedCertificate(['localhost'], ['127.0.0.1']);
+      fs.writeFileSync(path.join(dir, 'cert.pem'), cert);
+      fs.writeFileSync(path.join(dir, 'key.pem'), key);
+      const tlsArgs = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
+      const h2servers = [
+        await start('node:http2', ['bench/baseline-h2.js', '0', ...tlsArgs]),
+        await start('karrigell-ts h2', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production', '--tls-cert', tlsArgs[0], '--tls-key', tlsArgs[1]]),
+      ];
+      started.push(...h2servers);
+      const h2load = (url) => {
+        const text = execFileSync('h2load', ['-D', String(SECONDS), '-c', '16', '-m', '10', '-t', '1', url], { encoding: 'utf8' });
+        const bad = /requests: .*?(\d+) failed, (\d+) errored/.exec(text);
+        const non2xx = /status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(text);
+        if ((bad && (bad[1] !== '0' || bad[2] !== '0')) || (non2xx && non2xx.slice(1).some((n) => n !== '0'))) console.error(`  warning: h2load ${url}: ${bad?.[0]} ${non2xx?.[0]}`);
+        return Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(text)?.[1] ?? 0);
+      };
+      const results = Object.fromEntries(h2servers.map((s) => [s.name, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const s of inTurn(h2servers, round)) {
+          const res = await new Promise((resolve) => execFile('h2load', ['-n', '1', s.url + '/hello'], (err, out) => resolve(err ? String(err) : out)));
+          if (!/1 succeeded/.test(res)) throw new Error(`h2load cannot talk to ${s.name}: ${res}`);
+          results[s.name].push(h2load(s.url + '/hello'));
+        }
+      }
+      const base = results['node:http2'];
+      for (const s of h2servers) {
+        const row = { workload: 'hello over HTTPS/h2 (h2load)', server: s.name, 'req/s': Math.round(median(results[s.name])), ratio: `${median(results[s.name].map((r, i) => r / base[i])).toFixed(2)} of node:http2` };
+        rows.push(row);
+        console.log(`${row.workload.padEnd(34)} ${row.server.padEnd(14)} ${String(row['req/s']).padStart(7)} req/s  ratio ${row.ratio}`);
+      }
+    }
+  }
+
+  if (selected('reload')) {
+    // SIGHUP (zero-downtime reload) in the middle of a wrk run: every answer must be a 2xx, no socket error.
+    const k = await start('karrigell-ts (reload)', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production'], { stderr: 'pipe' });
+    started.push(k);
+    let log = '';
+    k.proc.stderr.on('data', (d) => (log += d));
+    await get(k.url + '/hello');
+    const seconds = Math.max(SECONDS * 2, 6);
+    const run = new Promise((resolve, reject) =>
+      execFile('wrk', ['-t1', '-c32', `-d${seconds}s`, k.url + '/hello'], (err, out) => (err ? reject(err) : resolve(out))),
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    k.proc.kill('SIGHUP');
+    const text = await run;
+    const reloadMs = /reloaded in (\d+) ms/.exec(log)?.[1];
+    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
+    const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+    const socketErrors = socket ? socket.slice(1).reduce((a, n) => a + Number(n), 0) : 0;
+    const requests = /(\d+) requests in/.exec(text)?.[1];
+    console.log(
+      `\nreload: SIGHUP during ${seconds} s of wrk -c32 on /hello: ${requests} requests, ${non2xx} non-2xx, ${socketErrors} socket errors; ` +
+        (reloadMs ? `new worker serving ${reloadMs} ms after the signal` : `no reload seen (stderr: ${log.trim()})`),
+    );
+    rows.push({ workload: 'SIGHUP reload under wrk', server: 'karrigell-ts', 'req/s': Math.round(Number(/Requests\/sec:\s*([\d.]+)/.exec(text)?.[1] ?? 0)), ratio: `${non2xx} non-2xx, ${socketErrors} socket errors, ${reloadMs ?? '?'} ms` });
+  }
+
   if (selected('lost increments')) {
     // 32 concurrent requests of one visitor, 320 in all: how many increments survive?
     console.log('\nlost increments (320 requests of one session, 32 at a time):');
@@ -118,14 +192,14 @@ try {
 
   if (selected('memory')) {
     // A fresh server with the default bound (1000 sessions): RSS after 1 000 and after 100 000 new sessions.
-    const fresh = await start('karrigell-ts (fresh)', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production']);
+    const fresh = await start('karrigell-ts (fresh)', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production', '--workers', '0']);
     started.push(fresh);
     const url = fresh.url + '/new-session';
     await load(url, 1000, 32);
-    const first = rssOf(fresh.proc.pid);
+    const first = rssOf(servingPid(fresh.proc.pid));
     const t0 = Date.now();
     await load(url, 99_000, 32);
-    const after = rssOf(fresh.proc.pid);
+    const after = rssOf(servingPid(fresh.proc.pid));
     console.log(
       `\nmemory: RSS after 1 000 session-creating requests ${first.toFixed(1)} MB, after 100 000 ${after.toFixed(1)} MB ` +
         `(+${(after - first).toFixed(1)} MB; ${((Date.now() - t0) / 1000).toFixed(1)} s)`,

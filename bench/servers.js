@@ -1,5 +1,6 @@
 // What the bench scripts share: starting a server process and talking HTTP to it.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,7 @@ export function start(name, args, { env = {}, wrapper = [], timeoutMs = 30_000, 
     const timer = setTimeout(() => reject(new Error(`${name} did not start: ${out}`)), timeoutMs);
     proc.stdout.on('data', (d) => {
       out += d;
-      const m = /http:\/\/[\d.]+:\d+/.exec(out);
+      const m = /https?:\/\/[\d.]+:\d+/.exec(out);
       if (m) {
         clearTimeout(timer);
         proc.stdout.removeAllListeners('data');
@@ -65,4 +66,18 @@ export async function load(url, count, concurrency, headers = {}) {
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   agent.destroy();
+}
+
+/**
+ * The process that serves: in production karrigell-ts runs a primary that keeps
+ * the port and forks its worker (SPEC §8), so memory and instruction counts are
+ * the worker's; any other server is its own process.
+ */
+export function servingPid(pid) {
+  try {
+    const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return children.length ? Number(children[0]) : pid;
+  } catch {
+    return pid;
+  }
 }

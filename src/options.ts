@@ -12,14 +12,32 @@ export interface ServerOptions {
   /** Bytes. */
   bodyLimit: number;
   uploadLimit: number;
+  /** Fields of a url-encoded body (also top-level keys of a JSON body, non-file parts of a multipart body). */
+  maxFields: number;
+  /** Parts of a multipart body (files and fields). */
+  maxParts: number;
+  /** Bytes of a field name. */
+  maxFieldName: number;
   /** Seconds; 0 disables. */
   timeout: number;
   maxSessions: number;
   /** Seconds; 0 = never. */
   sessionTtl: number;
   sessionStore: string;
+  /** Processes sharing the port; in production 1 runs under a supervising primary, 0 is one process without it. */
   workers: number;
+  /** Origins (`scheme://host[:port]`, normalised by `parseOrigin`) whose cross-origin unsafe requests are accepted (SPEC §4). */
+  allowOrigin: string[];
+  /** Development: `in-place` morphs the open page keeping its state, `full` reloads it (SPEC §7). */
+  live: LiveMode;
+  /** PEM files: HTTPS with HTTP/2 and HTTP/1.1 on one port (ALPN). */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Development HTTPS with the kept self-signed localhost certificate (unless tlsCert/tlsKey are given). */
+  https: boolean;
 }
+
+export type LiveMode = 'in-place' | 'full';
 
 /** The defaults of every option. */
 export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOptions {
@@ -33,11 +51,17 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): ServerOpti
     trustProxy: false,
     bodyLimit: 1024 * 1024,
     uploadLimit: 50 * 1024 * 1024,
+    maxFields: 1000,
+    maxParts: 1000,
+    maxFieldName: 200,
     timeout: 10,
     maxSessions: 1000,
     sessionTtl: 86400,
     sessionStore: 'memory',
     workers: 1,
+    allowOrigin: [],
+    live: 'in-place',
+    https: false,
   };
 }
 
@@ -76,8 +100,38 @@ export function parsePort(text: string, option = '--port'): number {
   return parseInteger(text, option, 0, 65535);
 }
 
+/** `--live MODE`: `in-place` or `full`. */
+export function parseLiveMode(text: string, option = '--live'): LiveMode {
+  if (text === 'in-place' || text === 'full') return text;
+  throw new OptionError(`${option}: ${JSON.stringify(text)} is neither "in-place" nor "full"`);
+}
+
 /** Seconds, possibly fractional (`0.5`). */
 export function parseSeconds(text: string, option: string): number {
   if (!/^\s*\d+(?:\.\d+)?\s*$/.test(text)) throw new OptionError(`${option}: ${JSON.stringify(text)} is not a number of seconds`);
   return Number(text);
+}
+
+/**
+ * An origin as browsers write the `Origin` header: lower-case scheme and host,
+ * no default port, no path (`https://app.example/` is forgiven, it is what
+ * people paste). `undefined` when the text is not an http(s) origin.
+ */
+export function normalizeOrigin(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return undefined;
+  }
+  if (!/^https?:$/.test(url.protocol) || !url.host || url.username || url.password) return undefined;
+  if (url.pathname !== '/' || url.search || url.hash || /[?#]/.test(text)) return undefined;
+  return url.origin;
+}
+
+/** An `--allow-origin` value → its normal form; throws OptionError. */
+export function parseOrigin(text: string, option = '--allow-origin'): string {
+  const origin = normalizeOrigin(text);
+  if (origin === undefined) throw new OptionError(`${option}: ${JSON.stringify(text)} is not an origin (write scheme://host[:port], e.g. https://app.example or http://localhost:3000)`);
+  return origin;
 }

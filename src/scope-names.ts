@@ -1,7 +1,8 @@
 /**
  * The names in a script's scope (SPEC §4), in one table: the compiler binds
  * them, the runtime provides them (`script/scope.ts` for the request's own
- * names, the parts listed in `server.ts` for the others), the type checker
+ * names, the parts listed in `server.ts` for the others; `script/request-names.ts`
+ * hands them to a site's modules), the type checker
  * knows them, and `types/globals.d.ts` declares them. A test checks that all
  * four agree. A leaf: imports nothing of ours.
  */
@@ -32,9 +33,12 @@ export const SCOPE_NAME_TABLE = {
   AUTH_USER: 'auth',
   AUTH_PASSWORD: 'auth',
   _: 'translate',
+  SET_LANGUAGE: 'translate',
   /** Used by the code generated from `.tsp` files: not for users, not declared. */
   __kts_out: 'internal',
   __kts_esc: 'internal',
+  __kts_raw: 'internal',
+  __kts_tag: 'internal',
 } as const satisfies Record<string, NameProvider>;
 
 export type ScopeName = keyof typeof SCOPE_NAME_TABLE;

@@ -1,11 +1,14 @@
 /** createServer(options): the HTTP server with everything wired (the public entry of the API). */
 import http from 'node:http';
+import http2 from 'node:http2';
+import net, { type Socket } from 'node:net';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createHandler, type EarlyHandler, type ResultFilter } from './http/handler.js';
 import { siteFolder } from './site.js';
 import { createModuleRegistry, type ModuleRegistry } from './script/modules.js';
 import { createLogger, type Logger } from './log.js';
-import { defaultOptions, OptionError, StartError, type ServerOptions } from './options.js';
+import { defaultOptions, OptionError, parseOrigin, StartError, type ServerOptions } from './options.js';
 import { startWatchdog, type Watchdog } from './script/watchdog.js';
 import type { PageContext, ScopeExtensions } from './script/context.js';
 import { createMemorySessions, type SessionBackend } from './session/memory.js';
@@ -17,11 +20,14 @@ import { createRedisSessions } from './session/redis.js';
 import { precompile } from './script/precompile.js';
 import { releaseTsxWorker } from './syntax/tsx-statements.js';
 import { watchProcessFaults } from './script/faults.js';
+import { guardProcess } from './script/process-guard.js';
 import { createTypeBanner } from './typecheck/type-banner.js';
+import { loadTls } from './tls.js';
 
 export interface RunningServer {
-  server: http.Server;
-  /** `http://host:port` once listening. */
+  /** An HTTP/1.1 server, or with TLS an HTTP/2 server that also speaks HTTP/1.1 (ALPN). */
+  server: http.Server | http2.Http2SecureServer;
+  /** `http://host:port` (`https://…` with TLS) once listening. */
   url: string;
   options: ServerOptions;
   registry: ModuleRegistry;
@@ -34,10 +40,13 @@ export interface RunningServer {
 /** Starts a karrigell-ts server; resolves once it listens. Throws OptionError for a bad root, StartError when it cannot start (port in use, scripts that fail to compile, Redis unreachable). */
 export async function createServer(partial: Partial<ServerOptions> = {}, log: Logger = createLogger(partial.quiet ?? false)): Promise<RunningServer> {
   const options: ServerOptions = { ...defaultOptions(), ...partial };
+  // The API takes origins as people write them; the check compares the form browsers send.
+  options.allowOrigin = (options.allowOrigin ?? []).map((origin) => parseOrigin(origin, 'allowOrigin'));
   const site = siteFolder(options.root);
   if ('problem' in site) throw new OptionError(site.problem);
   const root = site.real;
-  const registry = createModuleRegistry();
+  const tls = loadTls(options);
+  const registry = createModuleRegistry(root, (file, err) => log.error(`import.meta.hot.dispose of ${path.relative(root, file)} failed: ${(err as Error)?.stack ?? String(err)}`));
   if (options.production) {
     const failures = await precompile(root, registry);
     // Production compiles nothing after this: the .tsx worker's memory goes back.
@@ -55,18 +64,39 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const onClose: (() => Promise<void> | void)[] = [];
   const sessions = await createSessionBackend(options, log);
   onClose.push(() => sessions.shutdown?.());
+  // Runs before the session store closes (reverse order): the modules' dispose functions (SPEC §4, Module lifecycle).
+  onClose.push(() => registry.disposeAll());
   onClose.push(watchProcessFaults(root, registry, log));
+  // A page cannot stop the server (process.exit() and the like throw, naming the page).
+  onClose.push(guardProcess(root, registry));
   const watchdog: Watchdog | undefined = options.timeout > 0 ? startWatchdog(options.timeout) : undefined;
   onClose.push(() => watchdog?.stop());
   // Slow or stalled clients: headers within 10 s, the whole request within 60 s (checked every second).
-  const server = http.createServer({ keepAliveTimeout: 5000, headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000 });
+  const limits = { keepAliveTimeout: 5000, headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000 };
+  // With TLS: HTTP/2 and HTTP/1.1 on one port; the HTTP/1.1 connections of an HTTP/2 server take the same limits.
+  const server = tls ? Object.assign(http2.createSecureServer({ ...tls, allowHTTP1: true }), limits) : http.createServer(limits);
+  let closing: Promise<void> | undefined;
+  let lastRequest = 0;
+  // Every TLS connection (h2 session or HTTP/1.1) and h2 session, so that close() can end them.
+  const sockets = new Set<Socket>();
+  const h2sessions = new Set<http2.ServerHttp2Session>();
+  if (tls) {
+    server.on('secureConnection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    server.on('session', (session: http2.ServerHttp2Session) => {
+      h2sessions.add(session);
+      session.once('close', () => h2sessions.delete(session));
+    });
+  }
   try {
     const translations = createTranslations(root);
     const extensions = scopeExtensions(sessions, translations, registry, root);
     const { handle, forget, close: closeHandler } = createHandler({ options, root, registry, log, extensions, early, filters, sessions, track: watchdog });
     onClose.push(closeHandler);
     if (!options.production) {
-      const live = await startLiveReload({ root, registry, forget, translations, log });
+      const live = await startLiveReload({ root, registry, forget, translations, log, mode: options.live });
       if (live.early) early.push(live.early);
       if (live.filter) filters.push(live.filter);
       onClose.push(() => live.close());
@@ -74,8 +104,15 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
       filters.push(banner.filter);
       onClose.push(() => banner.close());
     }
-    server.on('request', handle);
-    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // While closing, every HTTP/1.1 answer says `connection: close`: a busy keep-alive client then
+    // opens its next connection elsewhere (another worker) instead of finding this one cut.
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      lastRequest = Date.now();
+      if (closing && req.httpVersionMajor < 2) res.setHeader('connection', 'close');
+    });
+    // One handler for both: HTTP/2's compatibility API gives it request and response objects of the same shape.
+    server.on('request', handle as (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void);
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
@@ -89,23 +126,35 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
-  let closing: Promise<void> | undefined;
   function close(graceMs = 10_000): Promise<void> {
     closing ??= (async () => {
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      // net's close, not http's: http's would also cut every idle keep-alive connection at once, among
+      // them those whose client is sending its next request right now (a failed request under load).
+      const done = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+      // HTTP/2 sessions get a GOAWAY: their running streams finish, no new one starts.
+      for (const session of h2sessions) session.close();
       // Connections that finish their request meanwhile become idle: close them as they do.
-      server.closeIdleConnections();
-      const idle = setInterval(() => server.closeIdleConnections(), 50);
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      // (An HTTP/2 server has it too, for its HTTP/1.1 connections, though its types do not say so.)
+      const closeIdle = (): void => (server as { closeIdleConnections?(): void }).closeIdleConnections?.();
+      // Idle connections are closed once the server is quiet (no request for 200 ms): by then every busy
+      // client has had its `connection: close` answer, and an idle connection is really idle.
+      const idle = setInterval(() => Date.now() - lastRequest >= 200 && closeIdle(), 50);
+      if (Date.now() - lastRequest >= 200) closeIdle();
+      const timer = setTimeout(() => {
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+      }, graceMs);
       await done;
       clearInterval(idle);
       clearTimeout(timer);
+      // Now http's close too, for what it stops besides (its connections-checking timer); nothing is left to cut.
+      server.close(() => {});
       for (const fn of onClose.reverse()) await fn();
     })();
     return closing;
   }
 
-  return { server, url: `http://${host}:${address.port}`, options: { ...options, root }, registry, sessions, close };
+  return { server, url: `${tls ? 'https' : 'http'}://${host}:${address.port}`, options: { ...options, root }, registry, sessions, close };
 }
 
 /** The names of a script's scope that are not the request's own: the other providers of SCOPE_NAME_TABLE. */
@@ -114,6 +163,7 @@ export function scopeExtensions(sessions: SessionBackend, translations: Translat
     Session: (ctx) => () => sessions.open(ctx),
     ...authExtensions(),
     _: (ctx: PageContext) => translations.extension(ctx),
+    SET_LANGUAGE: (ctx: PageContext) => translations.setLanguage(ctx),
     Include: createInclude(registry, root),
   };
 }
@@ -123,7 +173,7 @@ async function createSessionBackend(options: ServerOptions, log: Logger): Promis
   return createRedisSessions(options.sessionStore, options.sessionTtl, log);
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<void> {
+function listen(server: http.Server | http2.Http2SecureServer, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       if (err.code === 'EADDRINUSE') reject(new StartError(`port ${port} is already in use on ${host} (choose another with --port, or --port 0 for any free port)`));

@@ -66,6 +66,15 @@ describe('serve', () => {
     expect(linePost).toMatch(/\b200\b/);
   });
 
+  it('--live full: pages are told to reload on every change (in-place is the default)', async () => {
+    const live = /<script data-karrigell-live>[\s\S]*\}\)\((\{[\s\S]*?\})\);<\/script>/;
+    const asBrowser = { headers: { 'sec-fetch-dest': 'document' } };
+    const configOf = async (url: string): Promise<Record<string, unknown>> => JSON.parse(live.exec(await (await fetch(url, asBrowser)).text())![1]!) as Record<string, unknown>;
+    const [inPlace, full] = await Promise.all([serve(), serve('--live', 'full')]);
+    expect((await configOf(`${inPlace.url}/hello`)).r).toBeUndefined();
+    expect((await configOf(`${full.url}/hello`)).r).toBe(1);
+  });
+
   it('--quiet prints the banner but no access log', async () => {
     const p = await serve('--quiet');
     const before = p.stdout();
@@ -163,6 +172,7 @@ describe('errors exit 1 with one line on stderr and no stack trace', () => {
     [['--body-limit', '12xb'], /body-limit/],
     [['--upload-limit', 'lots'], /upload-limit/],
     [['--bogus'], /bogus/],
+    [['--live', 'sometimes'], /--live.*in-place.*full/],
   ])('a bad option value %j', async (args, mention) => {
     const full = ['serve', site, ...(args[0] === '--port' ? args : ['--port', '0', ...args])];
     expectOneLineError(await runCli(full), mention);

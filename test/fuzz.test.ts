@@ -18,8 +18,8 @@ import { sendRaw, rawGet, watchStrayFailures, memoryLog, type RawHttpResponse } 
 const SECRET = 'OUTSIDE-ROOT-SECRET-d41f9b27c3';
 const SOURCE = 'SCRIPT-SOURCE-MARKER-8e1c02';
 const PRIVATE = 'PRIVATE-FILE-MARKER-5a7730';
-/** What the SPEC lets the server answer (500 only for the page that throws on purpose, which the fuzz never names). */
-const ALLOWED = new Set([200, 206, 301, 302, 304, 400, 401, 404, 405, 413, 416, 503]);
+/** What the SPEC lets the server answer (500 only for the page that throws on purpose, which the fuzz never names; 403 for an unsafe request with a foreign Origin or Sec-Fetch-Site, §4). */
+const ALLOWED = new Set([200, 206, 301, 302, 304, 400, 401, 403, 404, 405, 413, 416, 503]);
 const RUNS = Number(process.env.HARDENING_RUNS ?? 200);
 const fcOptions = { numRuns: RUNS, interruptAfterTimeLimit: 15_000, markInterruptAsFailure: false } as const;
 

@@ -452,3 +452,69 @@ describe('live reload and the server lifecycle', () => {
     }
   });
 });
+
+describe('updates in place over HTTP (--live in-place)', () => {
+  let root: string;
+  let server: Server;
+  beforeAll(async () => {
+    root = tempSite({
+      'page.ts': 'print(`<html><head><title>t1</title><style>h1{color:red}</style><link rel="stylesheet" href="/s.css"></head><body><h1>one</h1><script>var a = 1;</script></body></html>`);',
+      'form.ts': 'print(`<body>answered ${REQUEST_HANDLER.method}</body>`);',
+    });
+    server = await start(root);
+  });
+  afterAll(async () => {
+    await server?.close(500);
+  });
+
+  it('the update module is served once per content: immutable, JavaScript, GET and HEAD only', async () => {
+    const html = (await get(server.url + '/page')).text;
+    const url = /import\('(\/__karrigell\/update-[0-9a-f]+\.js)'\)/.exec(html)?.[1];
+    expect(url).toBeDefined();
+    const res = await fetch(server.url + url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const code = await res.text();
+    // idiomorph is bundled in, minified, and the module exports update().
+    expect(code).toContain('export{');
+    expect(code.length).toBeLessThan(40_000);
+    expect((await fetch(server.url + url, { method: 'HEAD' })).status).toBe(200);
+    expect((await fetch(server.url + url, { method: 'POST' })).status).toBe(405);
+    expect((await fetch(server.url + '/__karrigell/update-000000000000.js')).status).toBe(404);
+  });
+
+  it("the live script's own fetch of the page gets the script (its configuration); other fetches do not", async () => {
+    const own = await get(server.url + '/page', { accept: '*/*', 'sec-fetch-dest': 'empty', 'x-karrigell-live': '1' });
+    expect(configOf(own.text).p).toBe('page.ts');
+    const other = await get(server.url + '/page', { accept: '*/*', 'sec-fetch-dest': 'empty' });
+    expect(other.text).not.toContain('data-karrigell-live');
+  });
+
+  it('a page that answered a POST says so (never fetched again by that method)', async () => {
+    expect(configOf((await get(server.url + '/form')).text).f).toBeUndefined();
+    const posted = await fetch(server.url + '/form', { method: 'POST', headers: { 'sec-fetch-dest': 'document', 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+    const text = await posted.text();
+    expect(text).toContain('answered POST');
+    expect(configOf(text).f).toBe(1);
+  });
+
+  it('the asset hash changes with a script or a head asset, not with text, the title or style text', async () => {
+    const hashOf = async (): Promise<string> => configOf((await get(server.url + '/page')).text).h;
+    const base = 'print(`<html><head><title>t1</title><style>h1{color:red}</style><link rel="stylesheet" href="/s.css"></head><body><h1>one</h1><script>var a = 1;</script></body></html>`);';
+    const h0 = await hashOf();
+    const variant = async (from: string, to: string): Promise<string> => {
+      const text = base.replace(from, to);
+      expect(text).not.toBe(base);
+      fs.writeFileSync(path.join(root, 'page.ts'), text);
+      await until(async () => (await get(server.url + '/page')).text.includes(to), `the edit ${to}`);
+      return hashOf();
+    };
+    expect(await variant('<h1>one</h1>', '<h1>two</h1><p>more</p>')).toBe(h0);
+    expect(await variant('<title>t1</title>', '<title>t2</title>')).toBe(h0);
+    expect(await variant('h1{color:red}', 'h1{color:blue}')).toBe(h0);
+    expect(await variant('var a = 1;', 'var a = 2;')).not.toBe(h0);
+    expect(await variant('/s.css', '/other.css')).not.toBe(h0);
+    expect(await variant('<h1>one</h1>', '<h1>one</h1><script src="/x.js"></script>')).not.toBe(h0);
+  });
+});

@@ -243,13 +243,13 @@ describe('createMemoryStore: eviction', () => {
     const a = store.create('a');
     const b = store.create('b');
     store.get(a);
-    store.get(b); // protected order: a, b (b newest)
-    for (let i = 0; i < 5; i++) store.get(b); // already newest: stays so
-    store.get(a); // protected order: b, a
-    store.get(a);
+    store.get(b); // protected order: a, b (b newest); each came back once
+    for (let i = 0; i < 5; i++) store.get(b, true); // already newest: stays so
+    store.get(a, true); // protected order: b, a
+    store.get(a, true);
     const c = store.create('c');
     store.get(c); // protected order: b, a, c
-    store.create('d'); // full, probation empty: evicts b, the oldest protected
+    store.create('d'); // full, probation empty: evicts b, the oldest protected (it came back once only)
     expect(store.get(b, true)).toBeUndefined();
     const a2 = store.rename(a)!; // protected order: c, a2
     store.get(c); // protected order: a2, c

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { transform } from 'esbuild';
 import { runInNewContext } from 'node:vm';
-import { raw, toHtml } from '../src/html.js';
+import { raw, tspEscaped, tspRaw } from '../src/html.js';
 import { tspToTs, type TspSyntaxError } from '../src/syntax/tsp.js';
 
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
@@ -17,7 +17,8 @@ async function render(source: string, names: Record<string, unknown> = {}): Prom
     __kts_out: (text: string) => {
       out += text;
     },
-    __kts_esc: toHtml,
+    __kts_esc: tspEscaped,
+    __kts_raw: tspRaw,
     _: (text: string) => (text === 'Hello' ? 'Bonjour <3' : text),
     raw,
     ...names,
@@ -128,7 +129,7 @@ describe('tspToTs output', () => {
     const ts = tspToTs('x<%= a %><%- b %><%_ "c" %>', 'page.tsp');
     expect(ts).toContain('__kts_out("x");');
     expect(ts).toContain('__kts_out(__kts_esc(( a )));');
-    expect(ts).toContain('__kts_out(String(( b ) ?? ""));');
+    expect(ts).toContain('__kts_out(__kts_raw(( b )));');
     expect(ts).toContain('__kts_out(__kts_esc(_(( "c" ))));');
   });
 });
@@ -168,7 +169,7 @@ describe('line mapping', () => {
     // The generated code has no type annotations here, so it runs as is.
     let err: Error | undefined;
     try {
-      runInNewContext(ts, { __kts_out: () => {}, __kts_esc: toHtml, Error }, { filename: 'page.tsp' });
+      runInNewContext(ts, { __kts_out: () => {}, __kts_esc: tspEscaped, __kts_raw: tspRaw, Error }, { filename: 'page.tsp' });
     } catch (e) {
       err = e as Error;
     }

@@ -145,6 +145,15 @@ describe('uploads', () => {
       ["filename*=utf-8''%E5%90%8D%E5%89%8D.txt", '名前.txt'],
       ['filename="caf\xe9.txt"', /^caf.+\.txt$/], // a raw Latin-1 byte, not UTF-8: decoded somehow, still one plain segment
       ['filename="\xff\xfe.txt"', /\.txt$/],
+      // C1 controls, bidi marks/overrides/isolates and line separators go too (issue 17).
+      ["filename*=utf-8''a%C2%85b%C2%9Bc.txt", 'abc.txt'], // U+0085 NEL, U+009B CSI
+      ["filename*=utf-8''invoice%E2%80%AEfdp.exe", 'invoicefdp.exe'], // U+202E RIGHT-TO-LEFT OVERRIDE
+      ["filename*=utf-8''a%E2%80%A8b%E2%80%A9c.txt", 'abc.txt'], // U+2028, U+2029
+      ["filename*=utf-8''%E2%80%AAa%E2%80%ABb%E2%80%ACc%E2%80%ADd.txt", 'abcd.txt'], // U+202A–U+202D
+      ["filename*=utf-8''%E2%81%A6a%E2%81%A7b%E2%81%A8c%E2%81%A9.txt", 'abc.txt'], // U+2066–U+2069 isolates
+      ["filename*=utf-8''%E2%80%8Ea%E2%80%8F.txt", 'a.txt'], // U+200E, U+200F marks
+      ["filename*=utf-8''.%E2%80%AE.", ''], // what is left is `..`: not a file name
+      ["filename*=utf-8''%C2%80x%C2%9F", 'x'], // both ends of the C1 range
     ];
     for (const [param, expected] of cases) {
       const { body, type } = build([{ name: 'f', fileParam: param, data: Buffer.from(MARKER) }]);
@@ -153,7 +162,7 @@ describe('uploads', () => {
       const f = (JSON.parse(res.text) as { f: FileView }).f;
       if (typeof expected === 'string') expect(f.filename, param).toBe(expected);
       else expect(f.filename, param).toMatch(expected);
-      expect(f.filename, param).not.toMatch(/[/\\\x00-\x1f\x7f]/);
+      expect(f.filename, param).not.toMatch(/[/\\\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
       expect(['.', '..']).not.toContain(f.filename);
       expect(f.size).toBe(MARKER.length);
     }

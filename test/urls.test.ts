@@ -3,10 +3,6 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempSite, startServer, rawRequest, outside, writeFiles, type Running } from './helpers.js';
-import { expectServerErrors } from './setup.js';
-
-// The watcher follows the test's symbolic-link loop (linkdir → www): a known bug of the watcher, fixed with issue 14's watcher work.
-expectServerErrors(/live reload: watcher error: ELOOP/);
 
 const SECRET = 'TOP-SECRET-7f3a9c-outside-root';
 const SIBLING_NAME = 'zz-sibling-name-4b1e.txt';
@@ -52,6 +48,11 @@ const files: Record<string, string | Buffer> = {
   '_partial.html': '<p>PRIVATE-PARTIAL</p>\n',
   'sub/_hidden.html': '<p>PRIVATE-SUB</p>\n',
   '.env': 'DOTENV-SECRET=1\n',
+  // Declaration files that would print if they ran (issue 17: `/evil.d/x` ran `evil.d.ts`).
+  'evil.d.ts': '// DTS-SOURCE-MARKER\nprint("DTS-RAN-MARKER");\n',
+  'evil.d.mts': '// DTS-SOURCE-MARKER\nprint("DTS-RAN-MARKER");\n',
+  'evil.d.cts': '// DTS-SOURCE-MARKER\nprint("DTS-RAN-MARKER");\n',
+  'sub/types.d.ts': '// DTS-SOURCE-MARKER\nprint("DTS-RAN-MARKER");\n',
   '.git/config': 'GIT-CONFIG-SECRET\n',
   'tsconfig.json': '{"compilerOptions":{"strict":true,"x":"TSCONFIG-MARKER"}}\n',
   'package.json': '{"name":"site","private":true,"x":"PKGJSON-MARKER"}\n',
@@ -396,6 +397,32 @@ describe('never served', () => {
       const res = await rawRequest(s.url, u);
       expect(res.status, `${u} (${s === srv ? 'plain' : '--listing'})`).toBe(404);
       expect(res.text).not.toContain(marker);
+    }
+  });
+});
+
+describe('declaration files are never pages nor served', () => {
+  it.each([
+    '/evil.d/x',
+    '/evil.d/x/y',
+    '/evil.d/',
+    '/evil.d',
+    '/evil.d.ts',
+    '/evil.d.ts/x',
+    '/evil.d.mts',
+    '/evil.d.mts/x',
+    '/evil.d.cts',
+    '/evil.d.cts/x',
+    '/sub/types.d/x',
+    '/sub/types.d',
+    '/sub/types.d.ts',
+    '/evil%2Ed/x',
+  ])('%s is 404 and runs nothing', async (u) => {
+    for (const s of [srv, listSrv]) {
+      const res = await rawRequest(s.url, u);
+      expect(res.status, `${u} (${s === srv ? 'plain' : '--listing'})`).toBe(404);
+      expect(res.text).not.toContain('DTS-RAN-MARKER');
+      expect(res.text).not.toContain('DTS-SOURCE-MARKER');
     }
   });
 });

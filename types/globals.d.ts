@@ -15,6 +15,15 @@ import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:
 import type { RawHtml as PackageRawHtml } from 'karrigell-ts';
 
 declare global {
+  interface ImportMeta {
+    /**
+     * Module lifecycle (Vite's convention; present in development and production):
+     * `import.meta.hot?.dispose(fn)` in a module that pages import runs `fn` before
+     * an edit replaces the module (development) and when the server stops gracefully.
+     */
+    readonly hot?: { dispose(fn: () => unknown): void };
+  }
+
   /** An uploaded file, as found in QUERY. */
   interface UploadedFile {
     filename: string;
@@ -117,6 +126,8 @@ declare global {
   const AUTH_PASSWORD: string | undefined;
   /** `text` translated into the visitor's best language (ROOT/_translations/LANG.json). */
   function _(text: string): string;
+  /** For the rest of this request, `_()` translates into `tag` first, then ACCEPTED_LANGUAGES (e.g. a choice kept in the session). */
+  function SET_LANGUAGE(tag: string): void;
   /** Stops the script and redirects (callable, or `throw new HTTP_REDIRECTION(url)`). */
   const HTTP_REDIRECTION: {
     (url: string, status?: 301 | 302 | 303 | 307 | 308): never;
@@ -126,6 +137,11 @@ declare global {
   const HTTP_ERROR: { (status: number, message?: string): never; new (status: number, message?: string): Error };
   /** Stops the script; what was printed so far is sent. */
   const SCRIPT_END: { (): never; new (): Error };
+
+  interface ImportMeta {
+    /** Module lifecycle (SPEC §4, Vite's convention): `import.meta.hot?.dispose(() => db.close())` in a site module. */
+    hot?: { dispose(fn: () => unknown): void };
+  }
 }
 
 export {};

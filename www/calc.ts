@@ -4,7 +4,7 @@ import { layout } from './_lib/layout.ts';
 
 export function index() {
   return layout('A service', html`
-    <form action="add">
+    <form action="add" class="inline">
       <input name="a" value="2"> + <input name="b" value="3"> <button>= ?</button>
     </form>
     <p>Or as JSON: <a href="sum?a=2&b=3">sum?a=2&amp;b=3</a>. <a href="_secret">_secret</a> is private (404).</p>`);

@@ -14,5 +14,4 @@ print(layout('A protected page', html`
   <p>Welcome, <b>${AUTH_USER}</b>: your browser sent the right password.</p>
   <p>The test is an ordinary function, so users can come from anywhere
      (a file, a database with <code>await Authentication(async () =&gt; …)</code>).</p>
-  <p>Browsers keep Basic credentials until they are closed.</p>
-  <p><a href="/">back</a></p>`));
+  <p>Browsers keep Basic credentials until they are closed.</p>`));

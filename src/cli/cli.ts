@@ -1,5 +1,5 @@
 /** The command line (SPEC §1): serve, init, check, --help, --version. */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import fs from 'node:fs';
 import { createServer } from '../server.js';
 import { runCluster } from './cluster.js';
@@ -8,7 +8,8 @@ import { supervise, SUPERVISED_ENV } from './supervise.js';
 import { bannerLine } from '../log.js';
 import { runInit } from './init.js';
 import { runCheck } from './check.js';
-import { defaultOptions, isStartFailure, OptionError, parseInteger, parsePort, parseSeconds, parseSize, type ServerOptions } from '../options.js';
+import { isStartFailure, OptionError, type ServerOptions } from '../options.js';
+import { SERVE_OPTIONS, serveOptionsHelp, toServerOptions } from './serve-options.js';
 
 const HELP = `karrigell-ts — drop a TypeScript script in a folder, open its URL.
 
@@ -19,75 +20,19 @@ Usage:
   karrigell-ts --help | --version
 
 Options of serve:
-  --port N               port, 0 = any free port (default 8080, or $PORT)
-  --host H               address to listen on (default 127.0.0.1)
-  --production           no watcher, no live reload, no error details to the client
-                         (also NODE_ENV=production)
-  --max-sessions N       bound of the in-memory session store (default 1000)
-  --session-ttl S        idle seconds before a session expires, 0 = never (default 86400)
-  --session-store URL    memory (default) or redis://host:port/db
-  --workers N            processes sharing the port (default 1; >1 needs a shared store)
-  --timeout S            stop a script after S seconds with 503, 0 = never (default 10)
-  --body-limit SIZE      url-encoded and JSON bodies (default 1mb)
-  --upload-limit SIZE    multipart bodies (default 50mb)
-  --listing              list folders that have no index file
-  --trust-proxy          honour X-Forwarded-For/Proto/Host
-  --quiet                no access log
+${serveOptionsHelp()}
 `;
 
 const OPTIONS = {
-  port: { type: 'string' },
-  host: { type: 'string' },
-  production: { type: 'boolean' },
-  'max-sessions': { type: 'string' },
-  'session-ttl': { type: 'string' },
-  'session-store': { type: 'string' },
-  workers: { type: 'string' },
-  timeout: { type: 'string' },
-  'body-limit': { type: 'string' },
-  'upload-limit': { type: 'string' },
-  listing: { type: 'boolean' },
-  'trust-proxy': { type: 'boolean' },
-  quiet: { type: 'boolean' },
+  ...Object.fromEntries(Object.entries(SERVE_OPTIONS).map(([flag, spec]) => [flag, spec.multiple ? { type: spec.type, multiple: true } : { type: spec.type }])),
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
   watch: { type: 'boolean' },
-} as const;
+} as const satisfies ParseArgsConfig['options'];
 
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-/** Turns the parsed flags into server options; throws OptionError. */
-export function toServerOptions(values: Record<string, string | boolean | undefined>, root: string | undefined): ServerOptions {
-  const o = defaultOptions();
-  if (root !== undefined) o.root = root;
-  const str = (k: string): string | undefined => values[k] as string | undefined;
-  if (str('port') !== undefined) o.port = parsePort(str('port')!);
-  if (str('host') !== undefined) {
-    if (!str('host')!.trim()) throw new OptionError('--host: an address is required');
-    o.host = str('host')!;
-  }
-  if (values.production) o.production = true;
-  if (str('max-sessions') !== undefined) o.maxSessions = parseInteger(str('max-sessions')!, '--max-sessions', 1);
-  if (str('session-ttl') !== undefined) o.sessionTtl = parseInteger(str('session-ttl')!, '--session-ttl', 0);
-  if (str('session-store') !== undefined) {
-    const store = str('session-store')!;
-    if (store !== 'memory' && !/^rediss?:\/\//.test(store)) throw new OptionError(`--session-store: ${JSON.stringify(store)} is neither "memory" nor a redis:// URL`);
-    o.sessionStore = store;
-  }
-  if (str('workers') !== undefined) o.workers = parseInteger(str('workers')!, '--workers', 1, 256);
-  if (str('timeout') !== undefined) o.timeout = parseSeconds(str('timeout')!, '--timeout');
-  if (str('body-limit') !== undefined) o.bodyLimit = parseSize(str('body-limit')!, '--body-limit');
-  if (str('upload-limit') !== undefined) o.uploadLimit = parseSize(str('upload-limit')!, '--upload-limit');
-  if (values.listing) o.listing = true;
-  if (values['trust-proxy']) o.trustProxy = true;
-  if (values.quiet) o.quiet = true;
-  if (o.workers > 1 && o.sessionStore === 'memory') {
-    throw new OptionError('--workers > 1 needs a shared session store: add --session-store redis://host:port (with the memory store each process would have its own sessions)');
-  }
-  return o;
 }
 
 /** The arguments `main` was called with (a supervised child gets them again). */
@@ -123,14 +68,18 @@ export async function main(argv: string[]): Promise<number | undefined> {
   }
 }
 
-async function serve(values: Record<string, string | boolean | undefined>, root: string | undefined): Promise<number | undefined> {
+async function serve(values: Record<string, string | boolean | string[] | undefined>, root: string | undefined): Promise<number | undefined> {
   let options: ServerOptions;
   try {
     options = toServerOptions(values, root);
+    // Deno: a node:cluster worker cannot start the worker threads the server needs (the .tsx pass, the watchdog).
     if (RUNTIME === 'deno' && options.workers > 1) throw new OptionError(`--workers: not available on ${RUNTIME_LABEL} (a node:cluster worker cannot start the worker threads the server needs there); run one process per port behind a load balancer`);
-    if (options.workers > 1) return await runCluster(options);
+    // Production runs under a primary process even with one worker: the primary keeps the port while SIGHUP
+    // replaces the workers (zero-downtime reload, SPEC §8) and replaces a worker that dies (a page out of memory …).
+    // --workers 0 opts out: one process, no primary.
+    if (options.workers > 1 || (options.production && options.workers >= 1 && RUNTIME !== 'deno')) return await runCluster(options);
     // Where a stuck script cannot be interrupted (Bun, Deno), a supervisor replaces the server process instead.
-    if (!CAN_INTERRUPT_SCRIPTS && options.timeout > 0 && !process.env[SUPERVISED_ENV]) return await supervise(argvOf(), options.port, options.host);
+    if (!CAN_INTERRUPT_SCRIPTS && options.workers !== 0 && !process.env[SUPERVISED_ENV]) return await supervise(argvOf(), options.port, options.host);
     // A closed stdout or stderr (a pipe whose reader went away) must not become a loop of errors.
     for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
     const running = await createServer(options);

@@ -1,6 +1,7 @@
 /**
- * --workers N: N processes sharing the port (node:cluster), a crashed worker
- * replaced (SPEC §8).
+ * --workers N (and every production start): N processes sharing the port
+ * (node:cluster), a crashed worker replaced, SIGHUP reloading the code with
+ * no request refused (SPEC §8).
  *
  * The primary picks the port (a free one for --port 0, so that every worker,
  * and every replacement, listens on the same one), forks N workers running
@@ -8,7 +9,7 @@
  * that dies, and on SIGTERM/SIGINT asks each worker to stop gracefully
  * (running requests get up to 10 s), then resolves 0. A worker that cannot
  * start (port in use, Redis unreachable …) makes the whole start fail with its
- * one-line message.
+ * one-line message. SIGHUP in production: see startReload.
  */
 import cluster, { type Worker } from 'node:cluster';
 import net from 'node:net';
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { bannerLine } from '../log.js';
 import { isStartFailure, StartError, type ServerOptions } from '../options.js';
 import { createServer, type RunningServer } from '../server.js';
+import { settleDevCertificate } from '../tls.js';
 
 /** The environment variable that carries the options to a worker (and marks it as ours). */
 const WORKER_ENV = 'KARRIGELL_TS_WORKER_OPTIONS';
@@ -33,7 +35,8 @@ type ToWorker = { kts: 'stop' };
 export async function runCluster(options: ServerOptions): Promise<number | undefined> {
   if (!cluster.isPrimary) throw new Error('runCluster: must be called in the primary process');
   const port = options.port === 0 ? await pickPort(options.host) : options.port;
-  const workerOptions: ServerOptions = { ...options, port };
+  // One --https certificate for every worker (each would otherwise race to make its own on first use).
+  const workerOptions: ServerOptions = settleDevCertificate({ ...options, port });
   const env = { [WORKER_ENV]: JSON.stringify(workerOptions) };
   cluster.setupPrimary({ exec: fileURLToPath(import.meta.url), args: [] });
 
@@ -48,10 +51,17 @@ export async function runCluster(options: ServerOptions): Promise<number | undef
 
     const workers = new Set<Worker>();
     const alive = (): Worker[] => [...workers];
+    /** A reload under way (SIGHUP): the new workers, kept apart until all of them listen. */
+    let reload: { workers: Set<Worker>; listening: Set<number>; started: number; failed: boolean } | undefined;
+    let reloadAgain = false;
 
     const fork = (): void => {
       const worker = cluster.fork(env);
       workers.add(worker);
+      watch(worker);
+    };
+
+    const watch = (worker: Worker): void => {
       born.set(worker.id, Date.now());
       worker.on('message', (message: ToPrimary) => onMessage(worker, message));
       // An IPC error (worker gone) must not crash the primary.
@@ -60,6 +70,7 @@ export async function runCluster(options: ServerOptions): Promise<number | undef
 
     const onMessage = (worker: Worker, message: ToPrimary): void => {
       if (!message || typeof message !== 'object') return;
+      if (reload?.workers.has(worker)) return onReloadMessage(worker, message);
       if (message.kts === 'listening') {
         if (phase !== 'starting') return;
         listening.add(worker.id);
@@ -77,8 +88,88 @@ export async function runCluster(options: ServerOptions): Promise<number | undef
       }
     };
 
+    /**
+     * SIGHUP (SPEC §8): N new workers load the site's code as it is now (production precompiles it
+     * before listening); once all of them listen, the old ones stop as on SIGTERM (running requests
+     * finish, keep-alive clients are told to reconnect). If one cannot start, the new ones stop and
+     * the old ones go on serving.
+     */
+    const startReload = (): void => {
+      if (phase !== 'running') return;
+      if (reload) {
+        reloadAgain = true; // once this one is done: the code may have changed again meanwhile
+        return;
+      }
+      process.stderr.write(`karrigell-ts: reloading: starting ${options.workers} new worker${options.workers > 1 ? 's' : ''}\n`);
+      reload = { workers: new Set(), listening: new Set(), started: Date.now(), failed: false };
+      for (let i = 0; i < options.workers; i++) {
+        const worker = cluster.fork(env);
+        reload.workers.add(worker);
+        watch(worker);
+      }
+    };
+
+    const onReloadMessage = (worker: Worker, message: ToPrimary): void => {
+      const r = reload!;
+      if (message.kts === 'listening') {
+        r.listening.add(worker.id);
+        if (r.listening.size < r.workers.size || r.failed) return;
+        const old = alive();
+        for (const w of r.workers) {
+          workers.add(w);
+          born.set(w.id, Date.now());
+        }
+        reload = undefined;
+        // The old ones leave the set first: their exit is then not a crash to replace.
+        for (const w of old) {
+          workers.delete(w);
+          draining.add(w);
+          if (w.isConnected()) w.send({ kts: 'stop' } satisfies ToWorker);
+          else w.process.kill('SIGTERM');
+        }
+        process.stderr.write(`karrigell-ts: reloaded in ${Date.now() - r.started} ms: ${r.workers.size} new worker${r.workers.size > 1 ? 's' : ''} serving, the old ones finish their requests\n`);
+        if (reloadAgain) {
+          reloadAgain = false;
+          startReload();
+        }
+      } else if (message.kts === 'fatal') {
+        reloadFailed(message.message);
+      }
+    };
+
+    const reloadFailed = (why: string): void => {
+      const r = reload;
+      if (!r || r.failed) return;
+      r.failed = true;
+      process.stderr.write(`karrigell-ts: reload failed, the old workers go on serving: ${why}\n`);
+      // New workers already listening may be serving: they stop gracefully too.
+      for (const w of r.workers) {
+        if (w.isConnected()) w.send({ kts: 'stop' } satisfies ToWorker);
+        else w.process.kill('SIGTERM');
+      }
+    };
+
+    const draining = new Set<Worker>();
+
     const onExit = (worker: Worker, code: number | null, signal: string | null): void => {
       const how = signal ? `was killed (${signal})` : `exited with status ${code}`;
+      if (draining.delete(worker)) {
+        if (phase === 'stopping' && alive().length === 0 && draining.size === 0) finish();
+        return;
+      }
+      if (reload?.workers.has(worker)) {
+        reload.workers.delete(worker);
+        if (!reload.failed) reloadFailed(`a new worker ${how} before it was listening`);
+        if (reload.workers.size === 0) {
+          reload = undefined;
+          if (reloadAgain) {
+            reloadAgain = false;
+            startReload();
+          }
+        }
+        if (phase === 'stopping' && alive().length === 0 && draining.size === 0) finish();
+        return;
+      }
       if (!workers.delete(worker)) return; // not one of ours
       const age = Date.now() - (born.get(worker.id) ?? 0);
       born.delete(worker.id);
@@ -95,7 +186,7 @@ export async function runCluster(options: ServerOptions): Promise<number | undef
         }, delay);
         pendingForks.add(timer);
       }
-      if (phase === 'stopping' && alive().length === 0) finish();
+      if (phase === 'stopping' && alive().length === 0 && draining.size === 0) finish();
     };
 
     /** Asks every worker to stop (kill: at once, for a failed start). */
@@ -103,15 +194,22 @@ export async function runCluster(options: ServerOptions): Promise<number | undef
       phase = 'stopping';
       for (const timer of pendingForks) clearTimeout(timer);
       pendingForks.clear();
+      // The workers of a reload under way stop as well (they leave through draining).
+      if (reload) {
+        for (const w of reload.workers) draining.add(w);
+        reload.failed = true;
+        for (const w of reload.workers) w.process.kill(kill ? 'SIGKILL' : 'SIGTERM');
+        reload = undefined;
+      }
       for (const worker of alive()) {
         if (kill) worker.process.kill('SIGKILL');
         else if (worker.isConnected()) worker.send({ kts: 'stop' } satisfies ToWorker);
         else worker.process.kill('SIGTERM');
       }
       hardStop ??= setTimeout(() => {
-        for (const worker of alive()) worker.process.kill('SIGKILL');
+        for (const worker of [...alive(), ...draining]) worker.process.kill('SIGKILL');
       }, HARD_STOP_MS);
-      if (alive().length === 0) finish();
+      if (alive().length === 0 && draining.size === 0) finish();
     };
 
     let finished = false;
@@ -122,6 +220,7 @@ export async function runCluster(options: ServerOptions): Promise<number | undef
       cluster.off('exit', onExit);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      process.off('SIGHUP', onHangup);
       if (failure) reject(failure.option ? new StartError(failure.message) : new Error(failure.message));
       else resolve(0);
     };
@@ -133,9 +232,14 @@ export async function runCluster(options: ServerOptions): Promise<number | undef
       else if (signals > 1) for (const worker of alive()) worker.process.kill('SIGKILL');
     };
 
+    // SIGHUP reloads in production; in development the watcher already shows every edit, and a
+    // SIGHUP (a closed terminal) keeps its usual meaning: stop.
+    const onHangup = (): void => (options.production ? startReload() : onSignal());
+
     cluster.on('exit', onExit);
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', onHangup);
     for (let i = 0; i < options.workers; i++) fork();
   });
 }

@@ -6,6 +6,12 @@
  * a `tsconfig.json` that makes editors know the names of a script's scope:
  * it lists the package's `types/globals.d.ts` and maps `karrigell-ts` (and its
  * JSX runtime) to the package's declarations, by paths relative to DIR.
+ *
+ * When neither DIR's parent folder (the project) nor a folder above it has a
+ * package.json, it writes one there (`"type": "module"`, `start` and `check`
+ * scripts): `npm start` then works, and Node, editors and tools that read the
+ * package type take the site's files for what they are (the server itself
+ * compiles them as ES modules whatever the type says, SPEC §3).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -48,6 +54,12 @@ export async function runInit(dir = 'www'): Promise<number> {
   }
   const shown = (rel: string): string => path.join(dir, rel).split(path.sep).join('/');
   let out = '';
+  try {
+    const written = writeProjectPackage(target);
+    if (written) out += `  created ${path.relative(process.cwd(), written).split(path.sep).join('/') || written} ("type": "module"; npm start, npm run check)\n`;
+  } catch (err) {
+    return fatal(`cannot write the project's package.json: ${(err as Error).message}`);
+  }
   for (const rel of created) out += `  created ${shown(rel)}\n`;
   for (const rel of skipped) out += `  skipped ${shown(rel)} (already there, left as it is)\n`;
   out += `karrigell-ts init: ${created.length} file${created.length === 1 ? '' : 's'} created, ${skipped.length} skipped in ${dir}\n`;
@@ -56,6 +68,42 @@ export async function runInit(dir = 'www'): Promise<number> {
   out += `      npx karrigell-ts check${arg}   (type-checks every script)\n`;
   process.stdout.write(out);
   return 0;
+}
+
+/** The package.json of the project folder above `site`, found where Node would look (that folder and every folder above it). */
+function findPackageJson(from: string): string | undefined {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) return file;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * Writes a package.json in the folder that holds `site` unless there is one
+ * there or above (never overwriting: `wx`); returns its path when written.
+ */
+export function writeProjectPackage(site: string): string | undefined {
+  const project = path.dirname(site);
+  if (findPackageJson(project)) return undefined;
+  const rel = path.relative(project, site).split(path.sep).join('/');
+  const arg = /^[\w./-]+$/.test(rel) ? rel : JSON.stringify(rel);
+  const name = path.basename(project).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'site';
+  const pkg = {
+    name,
+    version: '0.1.0',
+    private: true,
+    type: 'module',
+    scripts: { start: `karrigell-ts serve ${arg}`, check: `karrigell-ts check ${arg}` },
+  };
+  const file = path.join(project, 'package.json');
+  try {
+    fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n', { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw err;
+  }
+  return file;
 }
 
 /** Files of a folder, relative, with `/` separators. */

@@ -31,16 +31,22 @@ export function parseQuery(search: string, into: Fields = emptyFields()): Fields
 export interface BodyLimits {
   bodyLimit: number;
   uploadLimit: number;
+  /** Fields of a url-encoded body, top-level keys of a JSON body, non-file parts of a multipart body. */
+  maxFields: number;
+  /** Parts of a multipart body, files and fields together. */
+  maxParts: number;
+  /** Bytes (UTF-8) of a field name. */
+  maxFieldName: number;
 }
 
 /** Reads the request body into `fields` (body fields win over query fields). */
 export async function readBodyFields(req: IncomingMessage, fields: Fields, limits: BodyLimits): Promise<void> {
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   const mime = type.split(';', 1)[0]!.trim();
-  if (mime === 'multipart/form-data') return readMultipart(req, fields, limits.uploadLimit);
+  if (mime === 'multipart/form-data') return readMultipart(req, fields, limits);
   if (!hasBody(req)) return;
   if (mime === 'application/x-www-form-urlencoded') {
-    parseQuery((await readBody(req, limits.bodyLimit)).toString('utf8'), fields);
+    parseUrlEncoded(await readBody(req, limits.bodyLimit), fields, limits);
   } else if (mime === 'application/json' || mime.endsWith('+json')) {
     const text = (await readBody(req, limits.bodyLimit)).toString('utf8');
     if (text.trim() === '') return;
@@ -53,14 +59,58 @@ export async function readBodyFields(req: IncomingMessage, fields: Fields, limit
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
       throw new HttpError(400, 'Malformed JSON body: expected a JSON object');
     }
-    for (const [k, v] of Object.entries(data)) fields[k] = v;
+    const entries = Object.entries(data);
+    if (entries.length > limits.maxFields) throw tooManyFields(limits.maxFields);
+    for (const [k, v] of entries) {
+      checkFieldName(k, limits.maxFieldName);
+      fields[k] = v;
+    }
   }
   // Other content types are left unread for the script (REQUEST_HANDLER.req).
 }
 
+/**
+ * An url-encoded body into `fields`. The fields are counted first, on the
+ * bytes, with `indexOf` (native): a body of a million tiny fields is refused
+ * after the first `maxFields + 1` separators instead of being parsed into a
+ * million pairs while every other client waits. What is parsed is then at
+ * most `maxFields` pairs.
+ */
+export function parseUrlEncoded(body: Buffer, fields: Fields, limits: Pick<BodyLimits, 'maxFields' | 'maxFieldName'>): void {
+  let count = 0;
+  for (let start = 0; start < body.length; ) {
+    let end = body.indexOf(0x26 /* & */, start);
+    if (end < 0) end = body.length;
+    // `a=1&&b=2`: an empty pair is no field (URLSearchParams skips it too).
+    if (end > start && ++count > limits.maxFields) throw tooManyFields(limits.maxFields);
+    start = end + 1;
+  }
+  if (count === 0) return;
+  for (const [k, v] of new URLSearchParams(body.toString('utf8'))) {
+    checkFieldName(k, limits.maxFieldName);
+    addField(fields, k, v);
+  }
+}
+
+/** 413: more fields than --max-fields. */
+function tooManyFields(max: number): HttpError {
+  return new HttpError(413, `Too many fields in the request body (more than ${max}; see --max-fields)`, { connection: 'close' });
+}
+
+/** 413 for a field name longer than `max` bytes (UTF-8). */
+function checkFieldName(name: string, max: number): void {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most names need no byte count.
+  if (name.length > max || (name.length * 3 > max && Buffer.byteLength(name) > max)) {
+    throw new HttpError(413, `A field name is longer than ${max} bytes (see --max-field-name)`, { connection: 'close' });
+  }
+}
+
 function hasBody(req: IncomingMessage): boolean {
   const len = req.headers['content-length'];
-  return len !== undefined ? len !== '0' : req.headers['transfer-encoding'] !== undefined;
+  if (len !== undefined) return len !== '0';
+  // HTTP/2 needs no length: a body follows unless the request's HEADERS frame ended the stream.
+  if (req.httpVersionMajor >= 2) return (req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders === false;
+  return req.headers['transfer-encoding'] !== undefined;
 }
 
 function tooLarge(limit: number): HttpError {
@@ -103,13 +153,20 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function readMultipart(req: IncomingMessage, fields: Fields, limit: number): Promise<void> {
+function readMultipart(req: IncomingMessage, fields: Fields, limits: BodyLimits): Promise<void> {
+  const limit = limits.uploadLimit;
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fileSize: limit, fieldSize: limit } });
+      // busboy counts the parts and fields and says when a limit is reached: we stop reading there (413).
+      // It says 'partsLimit' when the last allowed part ends (more may not follow), 'fieldsLimit' when one more field begins: hence the + 1.
+      parser = busboy({
+        headers: req.headers,
+        defParamCharset: 'utf8',
+        limits: { fileSize: limit, fieldSize: limit, parts: limits.maxParts + 1, fields: limits.maxFields },
+      });
     } catch (err) {
       reject(new HttpError(400, `Malformed multipart body: ${(err as Error).message}`));
       return;
@@ -129,13 +186,25 @@ function readMultipart(req: IncomingMessage, fields: Fields, limit: number): Pro
       if (total > limit) fail(tooLarge(limit));
     };
     req.on('data', count);
+    parser.on('partsLimit', () => fail(new HttpError(413, `Too many parts in the multipart body (more than ${limits.maxParts}; see --max-parts)`, { connection: 'close' })));
+    parser.on('fieldsLimit', () => fail(tooManyFields(limits.maxFields)));
+    /** False (and the request failed) when a part's name is over --max-field-name. */
+    const nameFits = (name: string): boolean => {
+      try {
+        checkFieldName(name, limits.maxFieldName);
+        return true;
+      } catch (err) {
+        fail(err as HttpError);
+        return false;
+      }
+    };
     // A part without a name has nowhere to go: it is skipped.
     parser.on('field', (name, value) => {
-      if (name) addField(fields, name, value);
+      if (name && !failed && nameFits(name)) addField(fields, name, value);
     });
     parser.on('file', (name, stream, info) => {
       stream.on('error', (err: Error) => fail(new HttpError(400, `Malformed multipart body: ${err.message}`)));
-      if (!name) {
+      if (!name || failed || !nameFits(name)) {
         stream.resume();
         return;
       }
@@ -165,8 +234,17 @@ function readMultipart(req: IncomingMessage, fields: Fields, limit: number): Pro
   });
 }
 
-/** The last path segment of a client-sent file name, without control characters. */
+/**
+ * Characters a file name loses: C0 and C1 controls (U+0085 is a line break to
+ * some tools, U+009B a terminal's CSI), DEL, the bidi marks, embeddings,
+ * overrides and isolates (U+202E makes `gpj.exe` read as `exe.jpg`), and the
+ * line and paragraph separators.
+ */
+const UNSAFE_IN_FILENAME = /[\0-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** The last path segment of a client-sent file name, without control, bidi or line-separator characters. */
 export function safeFilename(name: string): string {
-  const base = name.split(/[\\/]/).pop() ?? '';
-  return base.replace(/[\0-\x1f\x7f]/g, '').trim();
+  const base = (name.replace(UNSAFE_IN_FILENAME, '').split(/[\\/]/).pop() ?? '').trim();
+  // Stripping may leave `.` or `..` (e.g. `.\u202e.`): names of folders, not of a file.
+  return base === '.' || base === '..' ? '' : base;
 }

@@ -3,7 +3,9 @@
  *   1. split the query off the path (an absolute-form target keeps its path)
  *   2. early handlers listed by server.ts (live reload's event stream) may answer
  *   3. resolve the path (resolve.ts: bad, hidden or outside ROOT → 400/404)
- *   4. the target answers:
+ *   4. a page script asked with POST, PUT, PATCH or DELETE from another origin
+ *      is refused with 403 before its body is read (origin-check.ts, SPEC §4)
+ *   5. the target answers:
  *      a. a page script: read the body, load the page, run it (`runScript`;
  *         synchronous pages without a promise), filters, send
  *      b. a static file (static.ts; in development an HTML file goes through the filters)
@@ -30,6 +32,7 @@ import type { SessionBackend } from '../session/memory.js';
 import { includeChainOf } from '../names/include.js';
 import { createDeadlines, type InFlightTracker } from '../script/deadlines.js';
 import { echoPath, sendError } from './respond.js';
+import { crossOriginRefusal } from './origin-check.js';
 
 /** A hook that may answer a request before the path is resolved (e.g. the live-reload endpoint). */
 export type EarlyHandler = (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean;
@@ -63,6 +66,7 @@ export function createHandler(deps: HandlerDeps): {
   const resolver = createResolver(root, options.listing);
   const deadlines = createDeadlines(options.timeout, deps.track, (ctx) => timedOut(ctx));
   const dev = !options.production;
+  const allowedOrigins: ReadonlySet<string> = new Set(options.allowOrigin);
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
@@ -87,28 +91,33 @@ export function createHandler(deps: HandlerDeps): {
     for (const early of deps.early) if (early(req, res, pathname)) return;
     // 3. Resolve.
     const target = resolver.resolve(pathname, search);
-    // 4. Answer.
+    // 4. Cross-origin protection: before the body is read and the script runs.
+    if (target.kind === 'script') {
+      const refusal = crossOriginRefusal(req, allowedOrigins, options.trustProxy);
+      if (refusal !== undefined) return sendError(req, res, 403, refusal, { headers: req.complete ? {} : { connection: 'close' } });
+    }
+    // 5. Answer.
     switch (target.kind) {
-      case 'script': // 4a
+      case 'script': // 5a
         runScript(req, res, url, search, target);
         return;
-      case 'static': // 4b
+      case 'static': // 5b
         if (dev && deps.filters.length && /\.html?$/.test(target.file) && !req.headers.range && (req.method === 'GET' || req.method === 'HEAD')) {
           serveFilteredHtml(req, res, target.file);
         } else {
           serveStatic(req, res, target.file, target.stat);
         }
         return;
-      case 'redirect': // 4c
+      case 'redirect': // 5c
         res.writeHead(301, { location: target.location, 'content-type': 'text/plain; charset=utf-8' });
         res.end(`Moved to ${target.location}\n`);
         return;
-      case 'listing': // 4d
+      case 'listing': // 5d
         if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(req, res, 405, `Method ${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
         res.end(req.method === 'HEAD' ? undefined : renderListing(target.dir, target.urlPath));
         return;
-      case 'error': // 4e
+      case 'error': // 5e
         sendError(req, res, target.status, target.status === 400 ? `Bad request: ${target.reason}` : `Nothing at ${echoPath(pathname)}`);
     }
   }

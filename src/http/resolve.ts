@@ -77,7 +77,8 @@ export function resolveTarget(root: string, rawPath: string, search: string, lis
   // 3. A script followed by extra segments: the longest prefix that is a script.
   for (let n = segments.length - 1; n >= 1; n--) {
     const prefix = path.join(root, ...segments.slice(0, n));
-    const candidates = isScriptFile(prefix) ? [prefix] : SCRIPT_EXTS.map((ext) => prefix + ext);
+    // `evil.d` + `.ts` is a declaration file, never a page (isScriptFile says no).
+    const candidates = isScriptFile(prefix) ? [prefix] : SCRIPT_EXTS.map((ext) => prefix + ext).filter(isScriptFile);
     for (const file of candidates) {
       if (statOf(file)?.isFile()) {
         const args = segments.slice(n);
@@ -92,7 +93,7 @@ export function resolveTarget(root: string, rawPath: string, search: string, lis
 const notFound: Target = { kind: 'error', status: 404, reason: 'no such file' };
 
 function toTarget(file: string, st: fs.Stats, url: string, args: string[]): Target {
-  if (file.endsWith('.d.ts')) return notFound;
+  if (isDeclarationFile(file)) return notFound;
   if (isScriptFile(file)) return { kind: 'script', file, scriptUrl: url, args };
   return { kind: 'static', file, stat: st };
 }

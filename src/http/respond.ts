@@ -26,7 +26,10 @@ export function sendError(req: IncomingMessage, res: ServerResponse, status: num
   const format = opts.format ?? errorFormat(req.headers.accept, false);
   const { type, body } = opts.page !== undefined && format === 'html' ? { type: 'text/html; charset=utf-8', body: opts.page } : errorAnswer(status, message, format);
   if (opts.cookies?.length) res.setHeader('set-cookie', opts.cookies);
-  res.writeHead(status, { ...opts.headers, 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  const headers = { ...opts.headers };
+  // HTTP/2 has no connection-level headers (each stream ends on its own); Node would drop it with a warning.
+  if (req.httpVersionMajor >= 2) delete headers.connection;
+  res.writeHead(status, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body) });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 

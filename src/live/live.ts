@@ -7,13 +7,14 @@
  *      the next request recompiles exactly those; other modules keep their state;
  *   3. cached path resolutions and static contents are forgotten, and the
  *      translation tables for a file under `_translations/`;
- *   4. the browsers showing a page concerned reload (others may swap a stylesheet).
+ *   4. the browsers showing a page concerned update it in place or reload (others may swap a stylesheet).
  */
 import path from 'node:path';
 import type { ModuleRegistry } from '../script/modules.js';
 import type { EarlyHandler, ResultFilter } from '../http/handler.js';
 import type { Translations } from '../names/translate.js';
 import type { Logger } from '../log.js';
+import type { LiveMode } from '../options.js';
 import { isDeclarationFile, isHiddenName, isScriptFile, within } from '../site.js';
 import { watchSite, type FileEvent, type SiteWatcher } from './watch.js';
 import { createReloadHub, type Change, type ReloadHub } from './reload.js';
@@ -25,6 +26,8 @@ export interface LiveDeps {
   forget(file: string): void;
   translations: Translations;
   log: Logger;
+  /** `--live`: update pages in place (default) or reload them. */
+  mode?: LiveMode;
 }
 
 export interface LiveReload {
@@ -54,8 +57,8 @@ function staticUrl(root: string, file: string): string | undefined {
 
 /** Starts watching ROOT and serving the live-reload endpoint. Never throws: without a watcher, the server runs without live reload. */
 export async function startLiveReload(deps: LiveDeps): Promise<LiveReload> {
-  const { root, registry, forget, translations, log } = deps;
-  const hub = createReloadHub(root);
+  const { root, registry, forget, translations, log, mode } = deps;
+  const hub = createReloadHub(root, mode);
   const translationsDir = path.join(root, '_translations');
   /** Recently changed files: who depended on them, and a deletion not yet announced. */
   const carry = new Map<string, { affected: Set<string>; expire: NodeJS.Timeout; unlink?: NodeJS.Timeout }>();

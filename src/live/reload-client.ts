@@ -1,16 +1,25 @@
 /**
  * The browser side of live reload: a small inline script added to HTML
  * responses in development. It listens on the server's event stream and
- *   - `reload`: reloads the page (a file it depends on changed);
+ *   - `reload` (a file the page depends on changed): imports the update
+ *     module (update-client.ts, fetched once, cached) which morphs the page
+ *     in place or shows a note, an error overlay; with `--live full` (`r`)
+ *     reloads the page instead, unless it answered a form (a note then too);
  *   - `css`: swaps the matching `<link rel=stylesheet>` in place (a fresh
  *     `?__kts=` query), keeping the old sheet until the new one has loaded, so
  *     the page neither flashes nor loses its state; with no match every
  *     same-origin sheet is refreshed (the file may be `@import`ed);
  *   - `asset`: reloads if a `<script src>` names the file, refreshes matching `<img>`.
+ * At load it notes the server's open state of each `<details>` (an update
+ * keeps what the user opened unless the source changed it); `next(config)`
+ * is how the update module hands it the configuration of the answer the page
+ * now shows (the stream is opened again from there).
  * Hidden tabs close their stream (browsers allow few connections per host)
  * and reopen it when shown again, saying which change they saw last: the
  * server then tells them at once if they missed one that concerns them.
  */
+
+import { updatePath } from './update-client.js';
 
 /** What the server tells the script about the page it is in. */
 export interface ClientConfig {
@@ -28,12 +37,20 @@ export interface ClientConfig {
   x?: 1;
   /** 1: too many files to list: any change reloads. */
   a?: 1;
+  /** Hash of the page's scripts and head assets: another one after an edit needs a full reload. */
+  h: string;
+  /** 1: `--live full`: reload on every change. */
+  r?: 1;
+  /** 1: the page answered a form (not GET/HEAD): never requested again by that method. */
+  f?: 1;
 }
 
 const CLIENT = `(function (c) {
   if (window.__ktsLive) return;
   window.__ktsLive = 1;
   var seq = c.s, es = null, timer = 0, wait = 250, leaving = false;
+  var ds = document.getElementsByTagName('details');
+  for (var i = 0; i < ds.length; i++) ds[i].__ktsOpen = ds[i].open;
   function url() {
     var q = 'b=' + c.b + '&s=' + seq + '&p=' + encodeURIComponent(c.p);
     for (var i = 0; i < c.d.length; i++) q += '&d=' + encodeURIComponent(c.d[i]);
@@ -77,6 +94,13 @@ const CLIENT = `(function (c) {
     for (var j = 0; j < im.length; j++) { var u = local(im[j].getAttribute('src'), path); if (u) im[j].src = fresh(u); }
   }
   function reload() { leaving = true; stop(); location.reload(); }
+  function change() {
+    if (c.r && !c.f) return reload();
+    leaving = true;
+    stop();
+    import('__UPDATE__').then(function (m) { return m.update(c, { reload: reload, next: next }); }).catch(function (e) { console.error(e); if (!c.f) reload(); });
+  }
+  function next(n) { c = n; seq = n.s; leaving = false; wait = 250; connect(); }
   function on(name, fn) {
     es.addEventListener(name, function (ev) { seen(ev); var d = {}; try { d = JSON.parse(ev.data); } catch (e) {} fn(d); });
   }
@@ -84,7 +108,7 @@ const CLIENT = `(function (c) {
     if (es || leaving || document.visibilityState === 'hidden') return;
     es = new EventSource(url());
     es.onopen = function () { wait = 250; };
-    on('reload', reload);
+    on('reload', change);
     on('css', function (d) { css(d.url); });
     on('asset', function (d) { asset(d.url); });
     es.onerror = function () {
@@ -99,13 +123,14 @@ const CLIENT = `(function (c) {
   connect();
 })`;
 
-/** The script without its indentation (a smaller page; lines are kept). */
-const COMPACT = CLIENT.replace(/^\s+/gm, '');
+let compact: string | undefined;
 
 /** The `<script>` element for a page: inline, its configuration safe inside HTML. */
 export function clientScript(config: ClientConfig): string {
+  // Without its indentation (a smaller page; lines are kept).
+  compact ??= CLIENT.replace(/^\s+/gm, '').replace('__UPDATE__', updatePath());
   const json = JSON.stringify(config).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-  return `<script data-karrigell-live>${COMPACT}(${json});</script>`;
+  return `<script data-karrigell-live>${compact}(${json});</script>`;
 }
 
 /** Inserts `script` before the last `</body>`, or at the end when there is none. */

@@ -9,13 +9,15 @@
  * between its rendering and its connection is therefore never missed.
  */
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:net';
 import type { PageResult } from '../script/page.js';
 import type { PageContext } from '../script/context.js';
+import type { LiveMode } from '../options.js';
 import { clientScript, injectScript, type ClientConfig } from './reload-client.js';
 import { echoPath, sendError } from '../http/respond.js';
+import { updateModule, updatePath } from './update-client.js';
 
 /** URL paths under this prefix are the server's own (a user's `_` paths are never served). */
 export const LIVE_PREFIX = '/__karrigell/';
@@ -62,12 +64,31 @@ const NAVIGATION_DESTS = new Set(['document', 'iframe', 'frame', 'embed', 'objec
  * the script. A fragment fetched by a page's script (fetch, XMLHttpRequest,
  * htmx), curl or an API client gets exactly what production would send.
  * Browsers say `Sec-Fetch-Dest`; older ones ask for `text/html` when they navigate.
+ * The live-reload script's own fetch of the page (to morph it) says `x-karrigell-live`.
  */
 function showsPage(req: IncomingMessage): boolean {
+  if (req.headers['x-karrigell-live'] !== undefined) return true;
   const dest = req.headers['sec-fetch-dest'];
   if (dest !== undefined) return NAVIGATION_DESTS.has(dest);
   return (req.headers.accept ?? '').includes('text/html');
 }
+const SCRIPT_RE = /<script\b[\s\S]*?<\/script\s*>/gi;
+const HEAD_RE = /<head\b[^>]*>([\s\S]*?)<\/head\s*>/i;
+
+/**
+ * A hash of what an update in place cannot apply: every `<script>` (a new
+ * script must run) and the `<head>` but for its `<title>` and the text of its
+ * `<style>`s (the update changes those in place). Computed here, on what the
+ * server sends, so neither the page's own scripts nor a stylesheet swap in
+ * the browser make two answers differ.
+ */
+export function assetHash(html: string): string {
+  const head = HEAD_RE.exec(html)?.[1] ?? '';
+  const hash = createHash('sha1').update(head.replace(/<title\b[\s\S]*?<\/title\s*>/gi, '').replace(/(<style\b[^>]*>)[\s\S]*?<\/style\s*>/gi, '$1'));
+  for (const m of html.matchAll(SCRIPT_RE)) hash.update('\0' + m[0]);
+  return hash.digest('base64url').slice(0, 12);
+}
+
 /** Files whose creation or deletion may fix a page that failed (a missing import, a misplaced module). */
 const SOURCE_RE = /\.(?:[cm]?[jt]sx?|tsp|json)$/;
 
@@ -84,8 +105,27 @@ export interface ReloadHub {
   close(): void;
 }
 
+/** The in-place update module (update-client.ts): immutable at its URL, which names its content. */
+function serveUpdateModule(req: IncomingMessage, res: ServerResponse): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
+    res.end(`Method ${req.method} is not allowed here\n`);
+    return;
+  }
+  updateModule().then(
+    (code) => {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=31536000, immutable', 'content-length': Buffer.byteLength(code) });
+      res.end(req.method === 'HEAD' ? undefined : code);
+    },
+    (err: unknown) => {
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`karrigell-ts: the live update module could not be built: ${String(err)}\n`);
+    },
+  );
+}
+
 /** The live-reload hub of the site in `root`. */
-export function createReloadHub(root: string): ReloadHub {
+export function createReloadHub(root: string, mode: LiveMode = 'in-place'): ReloadHub {
   const boot = randomBytes(6).toString('hex');
   const clients = new Set<Client>();
   const changes: LoggedChange[] = [];
@@ -143,7 +183,8 @@ export function createReloadHub(root: string): ReloadHub {
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
       // One stream per connection: closing it ends the connection (nothing keeps a server from closing).
-      connection: 'close',
+      // HTTP/2 has no such header: there the stream is one of many on the connection and ends by itself.
+      ...(req.httpVersionMajor >= 2 ? {} : { connection: 'close' }),
     });
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
@@ -177,6 +218,10 @@ export function createReloadHub(root: string): ReloadHub {
         startedAt.set(req, seq);
         return false;
       }
+      if (pathname === updatePath() && !closed) {
+        serveUpdateModule(req, res);
+        return true;
+      }
       if (pathname !== EVENTS_PATH || closed) {
         sendError(req, res, 404, `Nothing at ${echoPath(pathname)}`);
         return true;
@@ -194,11 +239,15 @@ export function createReloadHub(root: string): ReloadHub {
       if (typeof result.body !== 'string') return;
       if (!showsPage(ctx.req)) return;
       const deps = [...(ctx.deps ?? [])].filter((f) => f !== ctx.file).map(rel);
-      const config: ClientConfig = { e: EVENTS_PATH, b: boot, s: startedAt.get(ctx.req) ?? seq, p: rel(ctx.file), d: deps.length > EXTRAS_MAX ? [] : deps };
+      const config: ClientConfig = { e: EVENTS_PATH, b: boot, s: startedAt.get(ctx.req) ?? seq, p: rel(ctx.file), d: deps.length > EXTRAS_MAX ? [] : deps, h: assetHash(result.body) };
       if (deps.length > EXTRAS_MAX) config.a = 1;
+      if (mode === 'full') config.r = 1;
+      if (ctx.req.method !== 'GET' && ctx.req.method !== 'HEAD') config.f = 1;
       // An error page (or a not-found page, should one be given the script) also comes back when a source file appears or goes.
       if (result.status >= 500 || result.status === 404) config.x = 1;
       result.body = injectScript(result.body, clientScript(config));
+      // A browser shows a page: have the update module ready before its first change (bundled once per process).
+      if (mode === 'in-place' || config.f) updateModule().catch(() => {});
     },
 
     publish(change) {

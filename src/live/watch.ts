@@ -112,6 +112,10 @@ export async function watchSite(root: string, onEvent: (event: FileEvent) => voi
     ignored,
     // The watcher never keeps the process alive by itself (the HTTP server does; a server that failed to listen must let the process exit).
     persistent: false,
+    // A symbolic link is watched as itself, never followed: one inside ROOT pointing to `/` or `/usr`
+    // made chokidar walk and watch the whole disk (1.2 GB RSS, the server unresponsive for seconds, an
+    // ENOTDIR flood). The server never serves through a link that leaves ROOT anyway (SPEC §2).
+    followSymlinks: false,
   });
 
   function deliver(event: FileEvent): void {
@@ -215,10 +219,14 @@ export async function watchSite(root: string, onEvent: (event: FileEvent) => voi
       }
     }),
   );
+  // One line per kind of error: a tree the system cannot watch would otherwise log one line per file.
+  const logged = new Set<string>();
   watcher.on('error', (err: unknown) => {
-    const code = (err as NodeJS.ErrnoException)?.code;
-    const hint = code === 'ENOSPC' || code === 'EMFILE' ? ' (too many watched files: raise fs.inotify.max_user_watches, or set CHOKIDAR_USEPOLLING=1)' : '';
-    log.error(`karrigell-ts: live reload: watcher error: ${(err as Error)?.message ?? String(err)}${hint}`);
+    const line = watchErrorLine(err, root);
+    const key = (err as NodeJS.ErrnoException)?.code ?? line;
+    if (logged.has(key)) return;
+    logged.add(key);
+    log.error(line);
   });
 
   // The initial scan of a big tree may take a while: the server starts anyway after READY_MAX_MS.
@@ -246,6 +254,35 @@ export async function watchSite(root: string, onEvent: (event: FileEvent) => voi
       await watcher.close();
     },
   };
+}
+
+/** Where Linux keeps the bound of inotify watches per user. */
+const MAX_WATCHES_FILE = '/proc/sys/fs/inotify/max_user_watches';
+
+/**
+ * The one line logged for a watcher error. Running out of inotify watches
+ * (ENOSPC) or descriptors (EMFILE) says what to raise and by how much.
+ */
+export function watchErrorLine(err: unknown, root: string): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const message = (err as Error)?.message ?? String(err);
+  if (code === 'ENOSPC') {
+    let limit = 'its current value';
+    try {
+      limit = fs.readFileSync(MAX_WATCHES_FILE, 'utf8').trim();
+    } catch {
+      /* not Linux: the message still says what to raise */
+    }
+    return (
+      `karrigell-ts: live reload: the system's limit of watched files (fs.inotify.max_user_watches = ${limit}) is too low for ${root}: ` +
+      `edits to some files will not show live until you raise it, e.g. sudo sysctl fs.inotify.max_user_watches=524288 ` +
+      `(or keep big folders out of ROOT: node_modules and .git are never watched)`
+    );
+  }
+  if (code === 'EMFILE') {
+    return `karrigell-ts: live reload: too many open files while watching ${root} (${message}): raise the limit of open files (ulimit -n) or fs.inotify.max_user_instances`;
+  }
+  return `karrigell-ts: live reload: watcher error: ${message}`;
 }
 
 /** A regular file written lately: a raw event on a file never reported is a change only then. */

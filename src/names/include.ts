@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isScriptFile } from '../site.js';
 import { createScope } from '../script/scope.js';
+import { runInRequest } from '../script/request-names.js';
 import type { OutputSlot, PageContext } from '../script/context.js';
 import { ScriptEnd } from '../script/signals.js';
 import { relative } from '../script/errors.js';
@@ -58,7 +59,10 @@ export function createInclude(registry: ModuleRegistry, root: string): (ctx: Pag
     if (ctx.deps) for (const dep of page.files) ctx.deps.add(dep);
     const child: PageContext = { ...ctx, file, out: [], pending: [], chain, names };
     try {
-      await page.runWith(names ? Object.keys(names) : [])(createScope(child));
+      const scope = createScope(child);
+      const run = page.runWith(names ? Object.keys(names) : []);
+      // The modules the included script calls see its request (its own output, its names).
+      await (page.requestNames ? runInRequest(scope, () => run(scope)) : run(scope));
     } catch (err) {
       if (!(err instanceof ScriptEnd)) throw err;
     }

@@ -7,6 +7,8 @@ import type { PageContext } from '../script/context.js';
 export interface Translations {
   /** The `_` of one request's scope. */
   extension(ctx: PageContext): (text: string) => string;
+  /** The `SET_LANGUAGE` of one request's scope: `_()` translates into that tag first for the rest of the request. */
+  setLanguage(ctx: PageContext): (tag: string) => void;
   /** Forgets a cached translation file (the watcher calls it when the file changes). */
   forget(file: string): void;
 }
@@ -59,6 +61,11 @@ export function createTranslations(root: string): Translations {
   const cache = new Map<string, Entry>();
   /** The `_` of each request, built on its first use. */
   const perRequest = new WeakMap<PageContext, (text: string) => string>();
+  /**
+   * The language a request chose with SET_LANGUAGE, keyed by its Node request:
+   * the scripts it includes (their own contexts, same request) follow it too.
+   */
+  const chosen = new WeakMap<object, string>();
 
   /** The entry of `file`, re-read when the file changed since it was cached. */
   function load(file: string, tag: string): Entry {
@@ -86,9 +93,17 @@ export function createTranslations(root: string): Translations {
   function extension(ctx: PageContext): (text: string) => string {
     let fn = perRequest.get(ctx);
     if (fn) return fn;
-    const tags = candidateTags(acceptedLanguages(headerOf(ctx.req.headers['accept-language'])));
-    // Each file is checked once per request: later calls reuse what was found.
-    const tables: (Entry | undefined)[] = new Array(tags.length);
+    const accepted = acceptedLanguages(headerOf(ctx.req.headers['accept-language']));
+    let language: string | undefined;
+    let tags: string[] = [];
+    // Each file is checked once per request (per chosen language): later calls reuse what was found.
+    let tables: (Entry | undefined)[] = [];
+    const choose = (tag: string | undefined): void => {
+      language = tag;
+      tags = candidateTags(tag ? [tag, ...accepted] : accepted);
+      tables = new Array(tags.length);
+    };
+    choose(chosen.get(ctx.req));
     const tableAt = (i: number): Entry => {
       let entry = tables[i];
       if (!entry) {
@@ -102,6 +117,8 @@ export function createTranslations(root: string): Translations {
     };
     fn = function _(text: string): string {
       const key = typeof text === 'string' ? text : String(text);
+      const want = chosen.get(ctx.req);
+      if (want !== language) choose(want);
       for (let i = 0; i < tags.length; i++) {
         const entry = tableAt(i);
         if (entry.error) throw new Error(entry.error);
@@ -114,6 +131,16 @@ export function createTranslations(root: string): Translations {
     return fn;
   }
 
+  function setLanguage(ctx: PageContext): (tag: string) => void {
+    return function SET_LANGUAGE(tag: string): void {
+      const lower = typeof tag === 'string' ? tag.trim().toLowerCase() : '';
+      if (!lower || lower.length > MAX_TAG_LENGTH || !SAFE_TAG.test(lower)) {
+        throw new TypeError(`SET_LANGUAGE(${JSON.stringify(tag)?.slice(0, 80) ?? String(tag)}): not a language tag (letters, digits and hyphens, e.g. "fr" or "pt-br")`);
+      }
+      chosen.set(ctx.req, lower);
+    };
+  }
+
   function forget(file: string): void {
     const abs = path.resolve(file);
     cache.delete(abs);
@@ -122,7 +149,7 @@ export function createTranslations(root: string): Translations {
     for (const key of cache.keys()) if (key.startsWith(prefix)) cache.delete(key);
   }
 
-  return { extension, forget };
+  return { extension, setLanguage, forget };
 }
 
 function headerOf(value: string | string[] | undefined): string | undefined {

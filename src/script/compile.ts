@@ -16,6 +16,7 @@ import { tspToTs } from '../syntax/tsp.js';
 import { PACKAGE_DIR } from '../site.js';
 import { SCOPE_NAMES } from '../scope-names.js';
 import { printTopLevelJsxOffThread } from '../syntax/tsx-statements.js';
+import { MODULE_DEFINES, MODULE_NAMES, shortcutDefine } from './request-names.js';
 
 const SCOPE_SET: ReadonlySet<string> = new Set(SCOPE_NAMES);
 
@@ -32,8 +33,8 @@ export interface CompiledUnit {
   mode: 'page' | 'module';
   imports: ImportSpec[];
   exportNames: string[];
-  /** `(imports, meta) => run`; for a page `run(scope)` (returns the exports, or their promise when the page has top-level await), for a module `run()`. */
-  factory: (imports: unknown[], meta: ImportMetaLike) => (scope?: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** `(imports, meta, process) => run`; for a page `run(scope)` (returns the exports, or their promise when the page has top-level await), for a module `run()`. `process` is what the script's own `process` names (the view that cannot stop the server). */
+  factory: (imports: unknown[], meta: ImportMetaLike, process: unknown) => (scope?: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** esbuild's source map (version 3 JSON) of the generated code. */
   map: SourceMapJson;
   /** Length of the wrapper text in front of generated line 1. */
@@ -46,12 +47,16 @@ export interface CompiledUnit {
   used: ReadonlySet<string>;
   /** Names bound by imports: they win over scope names. */
   bound: ReadonlySet<string>;
+  /** A module that uses the names of a page's scope (request-names.ts): pages must run in the request storage. */
+  requestNames: boolean;
 }
 
 export interface ImportMetaLike {
   url: string;
   filename: string;
   dirname: string;
+  /** Vite's convention (SPEC §4, Module lifecycle): `import.meta.hot?.dispose(fn)`. */
+  hot: { dispose(fn: () => unknown): void };
 }
 
 export interface SourceMapJson {
@@ -93,6 +98,22 @@ export function isNativeModule(source: string): boolean {
 
 const SKIP = Symbol('karrigell-ts.resolve');
 
+/** Files we load ourselves (only the entry is ever loaded: every import is external), with their esbuild loader. */
+const SOURCE_RE = /\.(?:m?ts|tsx|m?js|jsx)$/;
+const LOADERS: Record<string, esbuild.Loader> = { '.ts': 'ts', '.mts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.jsx': 'jsx' };
+
+/**
+ * Pages and site modules are ES modules whatever the project's package.json
+ * says (SPEC §3). esbuild takes a file of a `"type": "commonjs"` package that
+ * has no `export` for CommonJS and wraps it (`export default require_x()`);
+ * an empty export clause at the end makes it ESM and adds no code. (Resolving
+ * the entry ourselves would also skip the package type, but it skips the
+ * site's tsconfig.json too.)
+ */
+function asEsm(text: string): string {
+  return text + '\nexport {};\n';
+}
+
 function externalsPlugin(entry: string, mode: 'page' | 'module'): esbuild.Plugin {
   return {
     name: 'karrigell-ts',
@@ -113,27 +134,50 @@ function externalsPlugin(entry: string, mode: 'page' | 'module'): esbuild.Plugin
       build.onLoad({ filter: /\.tsp$/ }, async (args) => {
         const text = await fs.promises.readFile(args.path, 'utf8');
         try {
-          return { contents: tspToTs(text, args.path), loader: 'ts' };
+          return { contents: asEsm(tspToTs(text, args.path)), loader: 'ts' };
         } catch (err) {
           const e = err as Error & { line?: number; column?: number };
           return { errors: [{ text: e.message, location: { file: args.path, line: e.line ?? 1, column: (e.column ?? 1) - 1 } }] };
         }
       });
-      if (mode === 'page' && entry.endsWith('.tsx')) {
-        build.onLoad({ filter: /\.tsx$/ }, async (args) => {
-          const text = await fs.promises.readFile(args.path, 'utf8');
-          return { contents: args.path === entry ? await printTopLevelJsxOffThread(text, args.path) : text, loader: 'tsx' };
-        });
-      }
+      build.onLoad({ filter: SOURCE_RE }, async (args) => {
+        let text = await fs.promises.readFile(args.path, 'utf8');
+        const loader = LOADERS[path.extname(args.path)] ?? 'ts';
+        if (mode === 'page' && loader === 'tsx' && args.path === entry) text = await printTopLevelJsxOffThread(text, args.path);
+        return { contents: asEsm(text), loader };
+      });
     },
   };
 }
 
 /** Compiles `file` (absolute). Throws CompileError. */
 export async function compileFile(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
-  let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
+  const define: Record<string, string> = { 'import.meta': '__kts_meta' };
+  // A module's scope names read the request in progress (request-names.ts); a page gets them as bindings.
+  if (mode === 'module') Object.assign(define, MODULE_DEFINES);
+  let result = await build(file, mode, define);
+  let js = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+  if (mode === 'module') {
+    // `_name` shortcuts: esbuild replaces only free identifiers, so a second build with a define for
+    // each candidate the output mentions turns the free ones into QUERY reads (locals stay locals).
+    const shortcuts: Record<string, string> = {};
+    for (const [name] of js.matchAll(/(?<![\w$.])_[\w$]+/g)) {
+      const target = shortcutDefine(name);
+      if (target && !(name in define)) shortcuts[name] = target;
+    }
+    if (Object.keys(shortcuts).length) {
+      result = await build(file, mode, { ...define, ...shortcuts });
+      js = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+    }
+  }
+  const map = JSON.parse(result.outputFiles.find((f) => f.path.endsWith('.map'))!.text) as SourceMapJson;
+  map.sources = [file];
+  return toUnit(file, mode, js, map);
+}
+
+async function build(file: string, mode: 'page' | 'module', define: Record<string, string>): Promise<esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] }> {
   try {
-    result = await esbuild.build({
+    return await esbuild.build({
       entryPoints: [file],
       bundle: true,
       write: false,
@@ -147,7 +191,7 @@ export async function compileFile(file: string, mode: 'page' | 'module'): Promis
       jsx: 'automatic',
       jsxImportSource: 'karrigell-ts',
       charset: 'utf8',
-      define: { 'import.meta': '__kts_meta' },
+      define,
       loader: { '.tsp': 'ts' },
       resolveExtensions: ['.ts', '.tsx', '.mts', '.js', '.mjs', '.jsx', '.json', '.tsp'],
       plugins: [externalsPlugin(file, mode)],
@@ -155,10 +199,6 @@ export async function compileFile(file: string, mode: 'page' | 'module'): Promis
   } catch (err) {
     throw toCompileError(err, file);
   }
-  const js = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
-  const map = JSON.parse(result.outputFiles.find((f) => f.path.endsWith('.map'))!.text) as SourceMapJson;
-  map.sources = [file];
-  return toUnit(file, mode, js, map);
 }
 
 const IMPORT_RE = /^(?:import\s+(?:(.+?)\s+from\s*)?|export\s*\*\s*from\s*)("(?:[^"\\\n]|\\.)*");[ \t]*$/gm;
@@ -190,9 +230,12 @@ function toUnit(file: string, mode: 'page' | 'module', js: string, map: SourceMa
     throw new CompileError(`unsupported export form in ${file}`, file, 1, 1, []);
   }
 
-  const head = '"use strict";' + declarations.join('') + (imports.some((i) => i.reexportAll) ? REEXPORT_HELPER : '');
+  // A script that names `process` gets the view its linker passes (bound once per link, no cost per request).
+  const ownProcess = !bound.has('process') && /\bprocess\b/.test(code) ? 'const process=__kts_process;' : '';
+  const head = '"use strict";' + declarations.join('') + ownProcess + (imports.some((i) => i.reexportAll) ? REEXPORT_HELPER : '');
   const used = mode === 'page' ? new Set(code.match(/[A-Za-z_$][\w$]*/g) ?? []) : new Set<string>();
-  const unit = { file, mode, imports, exportNames, map, lineOneOffset: 0, code, head, used, bound } as Omit<CompiledUnit, 'factory'> as CompiledUnit;
+  const requestNames = mode === 'module' && code.includes('__kts_r.');
+  const unit = { file, mode, imports, exportNames, map, lineOneOffset: 0, code, head, used, bound, requestNames } as Omit<CompiledUnit, 'factory'> as CompiledUnit;
   unit.factory = makeFactory(unit, []);
   return unit;
 }
@@ -229,12 +272,12 @@ export function makeFactory(unit: CompiledUnit, extraNames: readonly string[]): 
     const generated = prefix + code + close;
     try {
       // The wrapper sits in front of line 1, which esbuild fills with a `// file` comment: line numbers are unchanged.
-      const factory = vm.compileFunction(generated, ['__kts_imports', '__kts_meta'], {
+      const compiled = vm.compileFunction(generated, ['__kts_imports', '__kts_meta', '__kts_process', '__kts_r'], {
         filename: unit.file,
         importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-      } as vm.CompileFunctionOptions) as unknown as CompiledUnit['factory'];
+      } as vm.CompileFunctionOptions) as unknown as (imports: unknown[], meta: ImportMetaLike, process: unknown, names: unknown) => ReturnType<CompiledUnit['factory']>;
       unit.lineOneOffset = prefix.length;
-      return factory;
+      return (imports, meta, process) => compiled(imports, meta, process, MODULE_NAMES);
     } catch (err) {
       lastError = err;
     }

@@ -133,8 +133,9 @@ export function reportText(report: ErrorReport, root: string, url: string, id?: 
     .join('\n');
 }
 
+// `.sheet` is the live-reload overlay's wrapper of this page (shown in a shadow root, where `body` matches nothing).
 const PAGE_STYLE =
-  'body{font:15px/1.5 system-ui,sans-serif;margin:0;background:#fafafa;color:#222}' +
+  'body,.sheet{font:15px/1.5 system-ui,sans-serif;margin:0;background:#fafafa;color:#222}' +
   'header{background:#b3261e;color:#fff;padding:16px 24px}header h1{margin:0;font-size:20px}' +
   'main{padding:16px 24px}pre{background:#fff;border:1px solid #ddd;padding:12px;overflow:auto;font:13px/1.45 ui-monospace,monospace}' +
   '.loc{font:14px ui-monospace,monospace;color:#b3261e}.muted{color:#666}';
@@ -142,7 +143,7 @@ const PAGE_STYLE =
 /** The development 500 page: everything escaped. */
 export function renderDevErrorPage(report: ErrorReport, root: string, url: string): string {
   const where = report.location ? `${relative(root, report.location.file)}:${report.location.line}:${report.location.column}` : '';
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(report.title)}</title><style>${PAGE_STYLE}</style></head><body>
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(report.title)}</title><style>${PAGE_STYLE}</style></head><body data-karrigell-error>
 <header><h1>${escapeHtml(report.title)}: ${escapeHtml(report.message)}</h1></header><main>
 <p class="muted">While serving <code>${escapeHtml(url)}</code></p>
 ${where ? `<p class="loc">${escapeHtml(where)}</p>` : ''}

@@ -7,7 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { outsideAnyRequest } from './request-names.js';
 import { compileFile, CompileError, isNativeModule, makeFactory, type CompiledUnit, type ImportMetaLike } from './compile.js';
+import { isProcessModule, processModuleFor, processViewFor } from './process-guard.js';
 
 /** A page ready to run: `run(scope)` executes its top-level code for one request. */
 export interface LinkedPage {
@@ -19,6 +21,8 @@ export interface LinkedPage {
   services: ReadonlySet<string>;
   /** User files this page depends on (itself included), for live reload. */
   files: ReadonlySet<string>;
+  /** True once some module of the registry uses the names of a page's scope: pages run in the request storage (request-names.ts). */
+  readonly requestNames: boolean;
 }
 
 export interface ModuleRegistry {
@@ -40,20 +44,80 @@ export interface ModuleRegistry {
   readonly compiles: number;
   /** The user files compiled or imported now (live reload watches those outside ROOT too). */
   files(): string[];
+  /** Runs the dispose functions of every loaded module (a graceful stop) and forgets them. */
+  disposeAll(): Promise<void>;
 }
 
-function metaOf(file: string): ImportMetaLike {
-  return { url: pathToFileURL(file).href, filename: file, dirname: path.dirname(file) };
-}
+/** Told when a module's dispose function fails (the server logs it); the others still run. */
+export type DisposeErrorHandler = (file: string, err: unknown) => void;
 
-/** Creates an empty registry. */
-export function createModuleRegistry(): ModuleRegistry {
+/** A page's top-level code runs on every request: a dispose function given there would pile up. */
+const PAGE_HOT = Object.freeze({
+  dispose(): never {
+    throw new Error("import.meta.hot.dispose() belongs in a module that pages import (e.g. _lib/db.ts): a page's top-level code runs on every request");
+  },
+});
+
+/** Creates an empty registry; `root` names scripts in messages (relative paths). */
+export function createModuleRegistry(root?: string, onDisposeError: DisposeErrorHandler = (file, err) => console.error(`dispose of ${file} failed:`, err)): ModuleRegistry {
+  const nameOf = (file: string): string => (root ? path.relative(root, file).split(path.sep).join('/') : file);
+  /** The imports of a script as it sees them: `node:process` is its view that cannot stop the server. */
+  const asSeenBy = (file: string, unit: CompiledUnit, imports: unknown[]): unknown[] =>
+    unit.imports.some((imp) => isProcessModule(imp.source))
+      ? imports.map((m, i) => (isProcessModule(unit.imports[i]!.source) ? processModuleFor(m as Record<string, unknown>, nameOf(file)) : m))
+      : imports;
+  /** What the script's own `process` names, when it names it. */
+  const processOf = (file: string, unit: CompiledUnit): unknown => (unit.head.includes('__kts_process') ? processViewFor(nameOf(file)) : undefined);
   const modules = new Map<string, Promise<Record<string, unknown>>>();
   const pages = new Map<string, { mtimeMs: number | undefined; page: Promise<LinkedPage>; ready?: LinkedPage }>();
   const units = new Map<string, CompiledUnit>();
   /** file → the user files that import it directly (pages and modules). */
   const importers = new Map<string, Set<string>>();
   let compiles = 0;
+  /** Set once a module that uses the names of a page's scope is compiled; never unset (a stale true only costs a little). */
+  let requestNames = false;
+  /** file → the dispose functions its evaluation registered (`import.meta.hot.dispose`). */
+  const disposers = new Map<string, (() => unknown)[]>();
+  /** file → its dispose functions still running: the next evaluation of that file waits for them. */
+  const disposing = new Map<string, Promise<void>>();
+
+  function metaOf(file: string, mode: 'page' | 'module'): ImportMetaLike {
+    const hot =
+      mode === 'page'
+        ? PAGE_HOT
+        : {
+            dispose(fn: () => unknown): void {
+              if (typeof fn !== 'function') throw new TypeError('import.meta.hot.dispose(fn): fn must be a function');
+              let list = disposers.get(file);
+              if (!list) disposers.set(file, (list = []));
+              list.push(fn);
+            },
+          };
+    return { url: pathToFileURL(file).href, filename: file, dirname: path.dirname(file), hot };
+  }
+
+  /** Runs and forgets the dispose functions of `file`, in reverse order of registration, one after the other. */
+  function dispose(file: string): Promise<void> {
+    const list = disposers.get(file);
+    if (!list) return disposing.get(file) ?? Promise.resolve();
+    disposers.delete(file);
+    const before = disposing.get(file);
+    const run = (async () => {
+      await before;
+      for (const fn of list.reverse()) {
+        try {
+          await fn();
+        } catch (err) {
+          onDisposeError(file, err);
+        }
+      }
+    })();
+    disposing.set(file, run);
+    void run.then(() => {
+      if (disposing.get(file) === run) disposing.delete(file);
+    });
+    return run;
+  }
 
   function addEdge(from: string, to: string): void {
     let set = importers.get(to);
@@ -88,15 +152,18 @@ export function createModuleRegistry(): ModuleRegistry {
     if (file.endsWith('.json')) {
       return { default: JSON.parse(await fs.promises.readFile(file, 'utf8')) as unknown };
     }
+    await disposing.get(file);
     compiles++;
     const unit = await compileFile(file, 'module');
     units.set(file, unit);
+    if (unit.requestNames) requestNames = true;
     const files = new Set<string>();
     const loading = unit.imports.map((imp) => load(imp.source, [...chain, file], files));
     // Edges are known before the imports settle: an edit made meanwhile, or a fix of a failing import, reaches this file.
     for (const dep of files) addEdge(file, dep);
-    const imports = await Promise.all(loading);
-    return unit.factory(imports, metaOf(file))();
+    const imports = asSeenBy(file, unit, await Promise.all(loading));
+    const run = unit.factory(imports, metaOf(file, 'module'), processOf(file, unit));
+    return outsideAnyRequest(() => run());
   }
 
   async function link(file: string): Promise<LinkedPage> {
@@ -106,19 +173,29 @@ export function createModuleRegistry(): ModuleRegistry {
     const files = new Set<string>([file]);
     const loading = unit.imports.map((imp) => load(imp.source, [file], files));
     for (const dep of files) if (dep !== file) addEdge(file, dep);
-    const imports = await Promise.all(loading);
-    const meta = metaOf(file);
-    const run = unit.factory(imports, meta);
+    const imports = asSeenBy(file, unit, await Promise.all(loading));
+    const meta = metaOf(file, 'page');
+    const ownProcess = processOf(file, unit);
+    const run = unit.factory(imports, meta, ownProcess);
     const variants = new Map<string, LinkedPage['run']>();
     const runWith = (names: readonly string[]): LinkedPage['run'] => {
       const extra = names.filter((n) => unit.used.has(n));
       if (!extra.length) return run;
       const key = extra.sort().join(',');
       let variant = variants.get(key);
-      if (!variant) variants.set(key, (variant = makeFactory(unit, extra)(imports, meta)));
+      if (!variant) variants.set(key, (variant = makeFactory(unit, extra)(imports, meta, ownProcess)));
       return variant;
     };
-    return { unit, run, runWith, services: new Set(unit.exportNames.filter((n) => n !== 'default')), files };
+    return {
+      unit,
+      run,
+      runWith,
+      services: new Set(unit.exportNames.filter((n) => n !== 'default')),
+      files,
+      get requestNames() {
+        return requestNames;
+      },
+    };
   }
 
   function loadPage(file: string, mtimeMs?: number): Promise<LinkedPage> {
@@ -150,6 +227,7 @@ export function createModuleRegistry(): ModuleRegistry {
     const visit = (f: string): void => {
       if (seen.has(f)) return;
       seen.add(f);
+      void dispose(f);
       modules.delete(f);
       units.delete(f);
       if (pages.delete(f)) dropped.push(f);
@@ -173,6 +251,7 @@ export function createModuleRegistry(): ModuleRegistry {
 
   function invalidateAll(): string[] {
     const dropped = [...pages.keys()];
+    for (const file of [...disposers.keys()]) void dispose(file);
     modules.clear();
     pages.clear();
     units.clear();
@@ -191,6 +270,9 @@ export function createModuleRegistry(): ModuleRegistry {
     dependents,
     invalidateAll,
     files: () => [...new Set([...units.keys(), ...importers.keys()])],
+    async disposeAll() {
+      await Promise.all([...new Set([...disposers.keys(), ...disposing.keys()])].map(dispose));
+    },
     get compiles() {
       return compiles;
     },

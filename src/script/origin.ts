@@ -22,7 +22,7 @@ export function originOf(ctx: OriginSource): RequestOrigin {
 
 function requestOrigin(req: IncomingMessage, trustProxy: boolean): RequestOrigin {
   // `encrypted` is true on a TLS socket (Bun's plain sockets have it too, false).
-  const direct = { clientAddress: req.socket.remoteAddress ?? '', secure: (req.socket as { encrypted?: boolean }).encrypted === true, host: req.headers.host ?? '' };
+  const direct = { clientAddress: req.socket.remoteAddress ?? '', secure: (req.socket as { encrypted?: boolean }).encrypted === true, host: req.headers.host ?? authority(req) };
   if (!trustProxy) return direct;
   const first = (name: string): string | undefined => {
     const v = req.headers[name];
@@ -34,4 +34,10 @@ function requestOrigin(req: IncomingMessage, trustProxy: boolean): RequestOrigin
     secure: proto ? proto === 'https' : direct.secure,
     host: first('x-forwarded-host') ?? direct.host,
   };
+}
+
+/** HTTP/2 names the host in its `:authority` pseudo-header (a request may have no `host`). */
+function authority(req: IncomingMessage): string {
+  const v = req.headers[':authority'];
+  return typeof v === 'string' ? v : '';
 }

@@ -8,6 +8,7 @@ import type { PageContext } from './context.js';
 import { HttpError, Redirection, ScriptEnd } from './signals.js';
 import type { LinkedPage } from './modules.js';
 import { errorAnswer, errorFormat, type ErrorFormat } from './errors.js';
+import { runInRequest } from './request-names.js';
 
 /** What a page run produced, before it is written. */
 export interface PageResult {
@@ -35,10 +36,17 @@ function joinOutput(ctx: PageContext): string {
  * A page without top-level await or pending work gives its result at once (no promise).
  */
 export function runPage(page: LinkedPage, ctx: PageContext): PageResult | Promise<PageResult> {
-  if (page.services.size) return runService(page, ctx);
+  const scope = createScope(ctx);
+  // Modules that use the request's names read them from the request storage (request-names.ts).
+  if (page.requestNames) return runInRequest(scope, () => runScoped(page, ctx, scope));
+  return runScoped(page, ctx, scope);
+}
+
+function runScoped(page: LinkedPage, ctx: PageContext, scope: Record<string, unknown>): PageResult | Promise<PageResult> {
+  if (page.services.size) return runService(page, ctx, scope);
   let ran: ReturnType<LinkedPage['run']>;
   try {
-    ran = page.run(createScope(ctx));
+    ran = page.run(scope);
   } catch (err) {
     return fromSignal(err, ctx);
   }
@@ -57,7 +65,7 @@ async function finish(ran: ReturnType<LinkedPage['run']>, ctx: PageContext): Pro
 }
 
 /** `/script/NAME`: the top-level code, then the exported function NAME(fields). */
-async function runService(page: LinkedPage, ctx: PageContext): Promise<PageResult> {
+async function runService(page: LinkedPage, ctx: PageContext, scope: Record<string, unknown>): Promise<PageResult> {
   const service = ctx.args[0] || 'index';
   ctx.service = service;
   if (!ctx.args.length && (ctx.req.method === 'GET' || ctx.req.method === 'HEAD')) {
@@ -70,7 +78,7 @@ async function runService(page: LinkedPage, ctx: PageContext): Promise<PageResul
   }
   ctx.args = ctx.args.slice(1);
   try {
-    const exports = await page.run(createScope(ctx));
+    const exports = await page.run(scope);
     const fn = exports[service];
     if (typeof fn !== 'function') throw new HttpError(404, `${ctx.scriptUrl}/${service} is not a function`);
     const value: unknown = await (fn as (fields: unknown) => unknown)(ctx.fields);

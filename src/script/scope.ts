@@ -1,6 +1,6 @@
 /** The names a page script finds in its scope (SPEC §4), built lazily per request. */
 import * as cookie from 'cookie';
-import { html, raw, toHtml, isRaw } from '../html.js';
+import { html, raw, isRaw, tspEscaped, tspInTag, tspRaw } from '../html.js';
 import { HTTP_REDIRECTION, HTTP_ERROR, SCRIPT_END } from './signals.js';
 import { createHeaderBag } from './headers.js';
 import { originOf } from './origin.js';
@@ -40,6 +40,9 @@ function lazy<T>(obj: object, name: string, value: T): T {
   Object.defineProperty(obj, name, { value, enumerable: true });
   return value;
 }
+
+/** The names that are the same for every request: usable anywhere, also at a module's top level. */
+export const REQUEST_INDEPENDENT = { html, raw, HTTP_REDIRECTION, HTTP_ERROR, SCRIPT_END, __kts_esc: tspEscaped } as const;
 
 type Scope = { c: PageContext } & Record<string, unknown>;
 
@@ -115,18 +118,20 @@ const BASE: PropertyDescriptorMap & ThisType<Scope> = {
     },
     enumerable: true,
   },
-  html: { value: html, enumerable: true },
-  raw: { value: raw, enumerable: true },
-  HTTP_REDIRECTION: { value: HTTP_REDIRECTION, enumerable: true },
-  HTTP_ERROR: { value: HTTP_ERROR, enumerable: true },
-  SCRIPT_END: { value: SCRIPT_END, enumerable: true },
+  html: { value: REQUEST_INDEPENDENT.html, enumerable: true },
+  raw: { value: REQUEST_INDEPENDENT.raw, enumerable: true },
+  HTTP_REDIRECTION: { value: REQUEST_INDEPENDENT.HTTP_REDIRECTION, enumerable: true },
+  HTTP_ERROR: { value: REQUEST_INDEPENDENT.HTTP_ERROR, enumerable: true },
+  SCRIPT_END: { value: REQUEST_INDEPENDENT.SCRIPT_END, enumerable: true },
   __kts_out: {
     get(this: Scope) {
       const out = this.c.out;
       return (text: string) => out.push(text);
     },
   },
-  __kts_esc: { value: toHtml },
+  __kts_esc: { value: tspEscaped },
+  __kts_raw: { value: tspRaw },
+  __kts_tag: { value: tspInTag },
 };
 
 const prototypes = new WeakMap<ScopeExtensions, object>();

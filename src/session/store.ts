@@ -1,12 +1,26 @@
 /**
- * Bounded in-memory session store (SPEC §5): a segmented LRU.
+ * Bounded in-memory session store (SPEC §5): a segmented LRU whose protected
+ * segment weighs how often a session came back (W-TinyLFU's idea, per entry).
  *
  * New sessions live in "probation"; a session used again by a later request
  * moves to "protected". When full, a new session evicts an expired entry if
- * one is at the head of a segment, else the LRU probation entry, else the LRU
- * protected entry, so floods of new visitors only recycle probation.
+ * one is at the head of a segment, else the LRU probation entry (so floods of
+ * new visitors only recycle probation), else a protected entry.
+ *
+ * Coming back once is cheap: a bot that keeps its cookie does it with one
+ * more request. So each entry counts its returns (a small saturating count,
+ * halved every `10 × maxSessions` counted operations, lazily: an entry keeps
+ * the period of its last count and is aged when read), and among protected
+ * entries the LRU one is evicted only if it came back at most once; one that
+ * came back more often is moved to the MRU end with its count (a second
+ * chance), up to LOOK_AHEAD entries per eviction, after which the one with the
+ * lowest count among those seen goes. A flood of bots coming back once each
+ * thus recycles itself instead of a visitor who came back several times; to
+ * push that visitor out it must outlast the halvings of the visitor's count.
+ *
  * Each segment is a `Map` whose insertion order is its LRU order (first key =
- * least recently used), which makes every operation O(1).
+ * least recently used): every operation is O(1) (at most LOOK_AHEAD steps),
+ * and an entry costs two small integers more than a plain LRU entry.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -39,7 +53,20 @@ interface Entry<T> {
   data: T;
   /** Last use, in ms of the store's clock. */
   last: number;
+  /** Returns counted (0 … MAX_HITS) as of `period`; read it aged with `hitsOf`. */
+  hits: number;
+  /** The aging period in which `hits` was last written. */
+  period: number;
 }
+
+/** A return count saturates here: a few bits are enough to tell "came back once" from "comes back". */
+const MAX_HITS = 15;
+/** Halvings after which any count is 0 (15 → 7 → 3 → 1 → 0). */
+const HALVINGS_TO_ZERO = 4;
+/** Counted operations (creates and returns) per aging period, per session of the bound (W-TinyLFU's sample size is 10 × capacity). */
+const PERIOD_PER_SESSION = 10;
+/** Protected entries looked at, at most, to evict one. */
+const LOOK_AHEAD = 8;
 
 const ID_BYTES = 16;
 /** Random bytes drawn in batches (one randomBytes call per 256 ids, as randomUUID does): each id still gets its own 128 fresh bits. */
@@ -68,6 +95,26 @@ export function createMemoryStore<T>(options: MemoryStoreOptions): MemoryStore<T
   }
   const now = options.now ?? Date.now;
   const ttlMs = ttlSeconds * 1000;
+  const periodLength = PERIOD_PER_SESSION * maxSessions;
+  /** The current aging period, and the counted operations in it so far. */
+  let period = 0;
+  let opsInPeriod = 0;
+  const tick = (): void => {
+    if (++opsInPeriod >= periodLength) {
+      opsInPeriod = 0;
+      period++;
+    }
+  };
+  /** An entry's return count, halved once per period since it was written. */
+  const hitsOf = (entry: Entry<T>): number => {
+    const age = period - entry.period;
+    return age === 0 ? entry.hits : age >= HALVINGS_TO_ZERO ? 0 : entry.hits >> age;
+  };
+  const countReturn = (entry: Entry<T>): void => {
+    entry.hits = Math.min(hitsOf(entry) + 1, MAX_HITS);
+    entry.period = period;
+    tick();
+  };
   const probation = new Map<string, Entry<T>>();
   const protectedSeg = new Map<string, Entry<T>>();
   /** The id last put in protected: when it is used again it is already in place (no delete and set, which churn a small Map). */
@@ -100,12 +147,37 @@ export function createMemoryStore<T>(options: MemoryStoreOptions): MemoryStore<T
     return segment.delete(id);
   };
 
-  /** Removes one entry: an expired segment head first, else LRU probation, else LRU protected. */
+  /** Removes one entry: an expired segment head first, else LRU probation, else a protected one (see the module comment). */
   const evictOne = (t: number): void => {
     if (dropExpiredHead(probation, t) || dropExpiredHead(protectedSeg, t)) return;
-    const victim = probation.size > 0 ? probation : protectedSeg;
-    const id = oldest(victim);
-    if (id !== undefined) victim.delete(id);
+    const head = oldest(probation);
+    if (head !== undefined) {
+      probation.delete(head);
+      return;
+    }
+    let victim: string | undefined;
+    let victimHits = Infinity;
+    // One walk from the head (not `oldest` again and again: each call steps over the slots V8 keeps for deleted keys until it rebuilds the table).
+    const ids = protectedSeg.keys();
+    for (let i = 0; i < LOOK_AHEAD; i++) {
+      const next = ids.next();
+      if (next.done) break;
+      const id = next.value;
+      const entry = protectedSeg.get(id)!;
+      const hits = hitsOf(entry);
+      if (hits <= 1) {
+        protectedSeg.delete(id);
+        return;
+      }
+      if (hits < victimHits) {
+        victim = id;
+        victimHits = hits;
+      }
+      // A second chance: to the MRU end, count kept.
+      protectedSeg.delete(id);
+      protect(id, entry);
+    }
+    if (victim !== undefined) protectedSeg.delete(victim);
   };
 
   return {
@@ -120,6 +192,7 @@ export function createMemoryStore<T>(options: MemoryStoreOptions): MemoryStore<T
         return undefined;
       }
       entry.last = t;
+      if (!sameRequest) countReturn(entry);
       if (!inProbation && id === newestProtected) return entry.data;
       segment.delete(id);
       if (inProbation && sameRequest) probation.set(id, entry);
@@ -130,8 +203,9 @@ export function createMemoryStore<T>(options: MemoryStoreOptions): MemoryStore<T
     create(data) {
       const t = now();
       if (probation.size + protectedSeg.size >= maxSessions) evictOne(t);
+      tick();
       const id = freshId();
-      probation.set(id, { data, last: t });
+      probation.set(id, { data, last: t, hits: 0, period });
       return id;
     },
 

@@ -5,6 +5,9 @@
  *   `<% code %>`   statements; control flow may span tags
  *   `<%= expr %>`  value, escaped
  *   `<%- expr %>`  value, inserted raw
+ * Output tags write what EJS writes (`false` as "false", arrays joined with
+ * commas, null/undefined as nothing, one trailing `;` allowed, an empty tag
+ * nothing): see tspEscaped/tspRaw in html.ts.
  *   `<%_ expr %>`  `_(expr)` (translation), escaped
  *   `<%# text %>`  comment, produces nothing
  *   `<%%`          a literal `<%` in the HTML
@@ -48,7 +51,8 @@ const MARKERS: Record<string, TagKind> = { '=': 'expr', '-': 'raw', _: 'trans', 
 
 const WRAPPERS: Record<'expr' | 'raw' | 'trans', [string, string]> = {
   expr: ['__kts_out(__kts_esc((', ')));'],
-  raw: ['__kts_out(String((', ') ?? ""));'],
+  // A function, not `String((expr) ?? "")`: `??` after a value that cannot be null is a type error (TS2869).
+  raw: ['__kts_out(__kts_raw((', ')));'],
   trans: ['__kts_out(__kts_esc(_((', '))));'],
 };
 
@@ -121,6 +125,7 @@ function trimStandaloneTags(source: string, segments: Segment[]): void {
 }
 
 function generate(source: string, segments: Segment[]): string {
+  const contexts = htmlContexts(segments);
   let out = '';
   let column = 0;
   // Newlines written ahead of the source (to end a `//` comment) that later
@@ -172,22 +177,137 @@ function generate(source: string, segments: Segment[]): string {
         write(code);
         continue;
       }
-      const separator = lastCode !== undefined && !';{}'.includes(lastCode) ? ';' : '';
+      // After a `}` the code may go on (`} else {`), or the `}` closed an
+      // object literal (`const o = { a: 1 }`) and a new statement starts.
+      const continues = lastCode === '}' && /^(?:else|catch|finally)\b|^[),.\]?:]/.test(trimmed);
+      const separator = lastCode !== undefined && !';{'.includes(lastCode) && !continues ? ';' : '';
       padTo(target, separator.length);
       write(separator + code);
       endLineComment(code);
       lastCode = trimmed[trimmed.length - 1];
       continue;
     }
-    const [prefix, suffix] = WRAPPERS[seg.kind];
+    // EJS allows one `;` at the end of an output tag (`<%= name; %>`); a blank keeps the columns.
+    const expr = code.replace(/;(\s*)$/, ' $1');
+    if (expr.trim() === '') {
+      // An empty output tag writes nothing (EJS: undefined).
+      write(expr);
+      continue;
+    }
+    const where = contexts.get(seg);
+    const [prefix, suffix] = where === undefined || seg.kind === 'raw' ? WRAPPERS[seg.kind] : inTagWrapper(seg.kind, where);
     const separator = statementSeparator();
     padTo(target, separator.length + prefix.length);
-    write(separator + prefix + code);
-    endLineComment(code);
+    write(separator + prefix + expr);
+    endLineComment(expr);
     write(suffix);
     lastCode = undefined;
   }
   return out;
+}
+
+/** The wrapper of an escaped output tag that stands inside a start tag (see tspInTag in html.ts). */
+function inTagWrapper(kind: 'expr' | 'trans', where: string): [string, string] {
+  return kind === 'expr' ? ['__kts_out(__kts_tag((', `), ${jsString(where)}));`] : ['__kts_out(__kts_tag(_((', `)), ${jsString(where)}));`];
+}
+
+type HtmlState =
+  | { s: 'data' | 'comment' | 'endtag' }
+  | { s: 'tag'; tag: string }
+  | { s: 'name' | 'afterName' | 'beforeValue'; tag: string; name: string }
+  | { s: 'value'; tag: string; name: string; quote: string; start: boolean }
+  | { s: 'rawtext'; tag: string };
+
+const RAW_TEXT_ELEMENTS = new Set(['script', 'style', 'textarea', 'title']);
+
+/**
+ * Where each output tag stands in the HTML of the page, read from the static
+ * text around it in source order (a light tokenizer, enough for the places
+ * that need another escape than text: inside a start tag). The value is the
+ * `where` of tspInTag: `n` (attribute name position), or `q`/`m`/`u`/`w` and
+ * the attribute name; output tags in text get none.
+ */
+function htmlContexts(segments: Segment[]): Map<Segment, string> {
+  const contexts = new Map<Segment, string>();
+  let st: HtmlState = { s: 'data' };
+  const endOfStartTag = (tag: string): HtmlState => (RAW_TEXT_ELEMENTS.has(tag) ? { s: 'rawtext', tag } : { s: 'data' });
+  for (const seg of segments) {
+    if (seg.kind === 'code' || seg.kind === 'comment') continue;
+    if (seg.kind !== 'text') {
+      if (st.s === 'tag' || st.s === 'name' || st.s === 'afterName') contexts.set(seg, 'n');
+      else if (st.s === 'beforeValue') {
+        contexts.set(seg, `u:${st.name}`);
+        st = { s: 'value', tag: st.tag, name: st.name, quote: '', start: false };
+      } else if (st.s === 'value') {
+        contexts.set(seg, `${st.quote ? (st.start ? 'q' : 'm') : st.start ? 'u' : 'w'}:${st.name}`);
+        st.start = false;
+      }
+      continue;
+    }
+    const t = seg.text;
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i]!;
+      const blank = c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f';
+      switch (st.s) {
+        case 'data':
+          if (c !== '<') break;
+          if (t.startsWith('<!--', i)) {
+            st = { s: 'comment' };
+            i += 3;
+          } else if (t[i + 1] === '/') st = { s: 'endtag' };
+          else {
+            const m = /^[A-Za-z][^\s/>]*/.exec(t.slice(i + 1));
+            if (m) {
+              st = { s: 'tag', tag: m[0].toLowerCase() };
+              i += m[0].length;
+            }
+          }
+          break;
+        case 'comment':
+          if (t.startsWith('-->', i)) {
+            st = { s: 'data' };
+            i += 2;
+          }
+          break;
+        case 'endtag':
+          if (c === '>') st = { s: 'data' };
+          break;
+        case 'rawtext':
+          if (c === '<' && t.slice(i + 2, i + 2 + st.tag.length).toLowerCase() === st.tag && t[i + 1] === '/') st = { s: 'endtag' };
+          break;
+        case 'tag':
+          if (c === '>') st = endOfStartTag(st.tag);
+          else if (!blank && c !== '/') st = { s: 'name', tag: st.tag, name: c };
+          break;
+        case 'name':
+          if (c === '>') st = endOfStartTag(st.tag);
+          else if (c === '=') st = { s: 'beforeValue', tag: st.tag, name: st.name };
+          else if (blank) st = { s: 'afterName', tag: st.tag, name: st.name };
+          else if (c === '/') st = { s: 'tag', tag: st.tag };
+          else st.name += c;
+          break;
+        case 'afterName':
+          if (c === '>') st = endOfStartTag(st.tag);
+          else if (c === '=') st = { s: 'beforeValue', tag: st.tag, name: st.name };
+          else if (!blank) st = c === '/' ? { s: 'tag', tag: st.tag } : { s: 'name', tag: st.tag, name: c };
+          break;
+        case 'beforeValue':
+          if (c === '>') st = endOfStartTag(st.tag);
+          else if (c === '"' || c === "'") st = { s: 'value', tag: st.tag, name: st.name, quote: c, start: true };
+          else if (!blank) st = { s: 'value', tag: st.tag, name: st.name, quote: '', start: false };
+          break;
+        case 'value':
+          if (st.quote) {
+            if (c === st.quote) st = { s: 'tag', tag: st.tag };
+            else if (c > ' ') st.start = false;
+          } else if (blank) st = { s: 'tag', tag: st.tag };
+          else if (c === '>') st = endOfStartTag(st.tag);
+          else st.start = false;
+          break;
+      }
+    }
+  }
+  return contexts;
 }
 
 function countNewlines(source: string, start: number, end: number): number {

@@ -76,7 +76,7 @@ export function isShortcutName(name: string): boolean {
 const UNKNOWN_NAME_CODES = new Set([2304, 2552, 18004]);
 
 const TSP_SUFFIX = '.ts';
-const TSP_DECLARATIONS = 'declare function __kts_out(text: string): void;declare function __kts_esc(value: unknown): string;';
+const TSP_DECLARATIONS = 'declare function __kts_out(text: string): void;declare function __kts_esc(value: unknown): string;declare function __kts_raw(value: unknown): string;declare function __kts_tag(value: unknown, where: string): string;';
 
 let typescript: typeof ts | undefined;
 

@@ -3,8 +3,15 @@ import { html, raw, type RawHtml } from 'karrigell-ts';
 
 const started = new Date();
 
-/** Wraps a page's body in the demo's layout. */
+/** The demo's layout around a page's body (scripts and .tsx pages). */
 export function layout(title: string, body: RawHtml | string): RawHtml {
+  return html`${pageTop(title)}
+    ${typeof body === 'string' ? raw(body) : body}
+${pageBottom()}`;
+}
+
+/** The layout up to the page's own content, for .tsp pages: `<%- pageTop('Title') %>`. */
+export function pageTop(title: string): RawHtml {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -16,10 +23,13 @@ export function layout(title: string, body: RawHtml | string): RawHtml {
 <body>
   <header><a href="/">karrigell-ts</a> <span>demo site</span></header>
   <main>
-    <h1>${title}</h1>
-    ${typeof body === 'string' ? raw(body) : body}
-  </main>
-  <footer>Served by karrigell-ts · helper module loaded ${started.toISOString()}</footer>
+    <h1>${title}</h1>`;
+}
+
+/** The rest of the layout: `<%- pageBottom() %>`. */
+export function pageBottom(): RawHtml {
+  return html`  </main>
+  <footer><a href="/">← all the demo pages</a> · served by karrigell-ts · helper module loaded ${started.toISOString()}</footer>
 </body>
 </html>`;
 }

@@ -1,4 +1,5 @@
 // so.close() discards the session: the next request starts a new, empty one.
+import { layout } from '../_lib/layout.ts';
+
 Session().close();
-print(html`<!doctype html><link rel="stylesheet" href="/style.css">
-<main><h1>Session closed</h1><p><a href="read">Read the session again</a> (it is empty now).</p></main>`);
+print(layout('Session closed', html`<p><a href="read">Read the session again</a> (it is empty now).</p>`));
