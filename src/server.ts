@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createHandler, type EarlyHandler, type ResultFilter } from './http/handler.js';
 import { siteFolder } from './site.js';
+import { RUNTIME } from './runtime.js';
 import { createModuleRegistry, type ModuleRegistry } from './script/modules.js';
 import { createLogger, type Logger } from './log.js';
 import { defaultOptions, OptionError, parseOrigin, StartError, type ServerOptions } from './options.js';
@@ -146,7 +147,8 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
     closing ??= (async () => {
       // net's close, not http's: http's would also cut every idle keep-alive connection at once, among
       // them those whose client is sending its next request right now (a failed request under load).
-      const done = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+      // (Bun's and Deno's http servers are not net servers inside: there, http's close.)
+      const done = new Promise<void>((resolve) => (RUNTIME === 'node' ? net.Server.prototype.close.call(server, () => resolve()) : server.close(() => resolve())));
       // HTTP/2 sessions get a GOAWAY: their running streams finish, no new one starts.
       for (const session of h2sessions) session.close();
       // Connections that finish their request meanwhile become idle: close them as they do.

@@ -136,9 +136,42 @@ export interface CliProcess {
   kill(): Promise<void>;
 }
 
-/** Spawns `node bin/karrigell-ts.js ...args`; resolves once the banner with the URL is on stdout. */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliProcess> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: PROJECT, env: { ...process.env, NODE_ENV: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The runtimes the product runs on (SPEC §11). */
+export type RuntimeName = 'node' | 'bun' | 'deno';
+
+/**
+ * The runtime that CLI tests start the product with: `KTS_RUNTIME=bun|deno`
+ * (the binary from `KTS_BUN`/`KTS_DENO`, else from the PATH), else this Node.
+ */
+export function cliRuntime(): RuntimeName {
+  const name = process.env.KTS_RUNTIME || 'node';
+  if (name !== 'node' && name !== 'bun' && name !== 'deno') throw new Error(`KTS_RUNTIME=${name}: expected node, bun or deno`);
+  return name;
+}
+
+/** The path of a runtime's binary, or undefined when it is not installed. */
+export function runtimeBinary(name: RuntimeName): string | undefined {
+  if (name === 'node') return process.execPath;
+  const fromEnv = process.env[name === 'bun' ? 'KTS_BUN' : 'KTS_DENO'];
+  if (fromEnv) return fs.existsSync(fromEnv) ? fromEnv : undefined;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const file = path.join(dir, name);
+    if (dir && fs.existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+/** The command that runs the CLI on a runtime: `[binary, ...arguments before the CLI's own]`. */
+export function cliCommand(name: RuntimeName = cliRuntime()): [string, string[]] {
+  const bin = runtimeBinary(name);
+  if (!bin) throw new Error(`${name} is not installed (set KTS_${name.toUpperCase()} to its binary)`);
+  return [bin, name === 'deno' ? ['run', '-A', CLI] : [CLI]];
+}
+
+/** Spawns `node bin/karrigell-ts.js ...args` (or Bun, Deno: cliRuntime); resolves once the banner with the URL is on stdout. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, runtime: RuntimeName = cliRuntime()): Promise<CliProcess> {
+  const [bin, pre] = cliCommand(runtime);
+  const child = spawn(bin, [...pre, ...args], { cwd: PROJECT, env: { ...process.env, NODE_ENV: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];
@@ -166,8 +199,12 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<C
       check();
     });
   const kill = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    // A primary (--workers, or Bun and Deno) stops its workers on SIGTERM; SIGKILL would leave them behind.
+    const hard = setTimeout(() => child.kill('SIGKILL'), runtime === 'node' && !args.includes('--workers') ? 0 : 3000);
+    child.kill(runtime === 'node' && !args.includes('--workers') ? 'SIGKILL' : 'SIGTERM');
     await exited;
+    clearTimeout(hard);
   };
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the CLI exited (${code}) before its banner; stdout: ${JSON.stringify(out)} stderr: ${JSON.stringify(err)}`)));
@@ -182,8 +219,9 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<C
 }
 
 /** Runs the CLI to its end (or kills it after `ms`). */
-export function runCli(args: string[], ms = 10_000, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: PROJECT, env: { ...process.env, NODE_ENV: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runCli(args: string[], ms = 10_000, env: NodeJS.ProcessEnv = {}, runtime: RuntimeName = cliRuntime()): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+  const [bin, pre] = cliCommand(runtime);
+  const child = spawn(bin, [...pre, ...args], { cwd: PROJECT, env: { ...process.env, NODE_ENV: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

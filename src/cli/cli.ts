@@ -3,10 +3,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import fs from 'node:fs';
 import { createServer } from '../server.js';
 import { runCluster } from './cluster.js';
+import { CAN_INTERRUPT_SCRIPTS, RUNTIME, RUNTIME_LABEL } from '../runtime.js';
+import { supervise, SUPERVISED_ENV } from './supervise.js';
 import { bannerLine } from '../log.js';
 import { runInit } from './init.js';
 import { runCheck } from './check.js';
-import { isStartFailure, type ServerOptions } from '../options.js';
+import { isStartFailure, OptionError, type ServerOptions } from '../options.js';
 import { SERVE_OPTIONS, serveOptionsHelp, toServerOptions } from './serve-options.js';
 
 const HELP = `karrigell-ts — drop a TypeScript script in a folder, open its URL.
@@ -33,8 +35,13 @@ function version(): string {
   return pkg.version;
 }
 
+/** The arguments `main` was called with (a supervised child gets them again). */
+let commandLine: string[] = [];
+const argvOf = (): string[] => commandLine;
+
 /** Runs the command line; resolves to the exit status for commands that end. */
 export async function main(argv: string[]): Promise<number | undefined> {
+  commandLine = argv;
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -65,10 +72,14 @@ async function serve(values: Record<string, string | boolean | string[] | undefi
   let options: ServerOptions;
   try {
     options = toServerOptions(values, root);
+    // Deno: a node:cluster worker cannot start the worker threads the server needs (the .tsx pass, the watchdog).
+    if (RUNTIME === 'deno' && options.workers > 1) throw new OptionError(`--workers: not available on ${RUNTIME_LABEL} (a node:cluster worker cannot start the worker threads the server needs there); run one process per port behind a load balancer`);
     // Production runs under a primary process even with one worker: the primary keeps the port while SIGHUP
     // replaces the workers (zero-downtime reload, SPEC §8) and replaces a worker that dies (a page out of memory …).
     // --workers 0 opts out: one process, no primary.
-    if (options.workers > 1 || (options.production && options.workers >= 1)) return await runCluster(options);
+    if (options.workers > 1 || (options.production && options.workers >= 1 && RUNTIME !== 'deno')) return await runCluster(options);
+    // Where a stuck script cannot be interrupted (Bun, Deno), a supervisor replaces the server process instead.
+    if (!CAN_INTERRUPT_SCRIPTS && options.workers !== 0 && !process.env[SUPERVISED_ENV]) return await supervise(argvOf(), options.port, options.host);
     // A closed stdout or stderr (a pipe whose reader went away) must not become a loop of errors.
     for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
     const running = await createServer(options);

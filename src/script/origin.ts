@@ -21,7 +21,8 @@ export function originOf(ctx: OriginSource): RequestOrigin {
 }
 
 function requestOrigin(req: IncomingMessage, trustProxy: boolean): RequestOrigin {
-  const direct = { clientAddress: req.socket.remoteAddress ?? '', secure: 'encrypted' in req.socket, host: req.headers.host ?? authority(req) };
+  // `encrypted` is true on a TLS socket (Bun's plain sockets have it too, false).
+  const direct = { clientAddress: req.socket.remoteAddress ?? '', secure: (req.socket as { encrypted?: boolean }).encrypted === true, host: req.headers.host ?? authority(req) };
   if (!trustProxy) return direct;
   const first = (name: string): string | undefined => {
     const v = req.headers[name];

@@ -5,14 +5,17 @@
  * has not moved for the whole timeout, the main thread is stuck in a
  * synchronous loop: we stop the running JavaScript through the inspector
  * (`Runtime.terminateExecution`), and the main thread goes on serving; the
- * stuck request is answered 503. (Timers do not run while the main thread
+ * stuck request is answered 503. Where the runtime cannot do that (Bun, Deno:
+ * `interrupt` is false) the stuck process is ended instead, and the primary
+ * that supervises it (cli/cluster.ts) starts a new one. (Timers do not run while the main thread
  * works through a batch of ready sockets: the script starts and ends of a
  * long batch of quick pages show it is no stall.)
  */
 import { workerData } from 'node:worker_threads';
 import { Session } from 'node:inspector';
+import fs from 'node:fs';
 
-const { buffer, timeoutMs } = workerData as { buffer: SharedArrayBuffer; timeoutMs: number };
+const { buffer, timeoutMs, interrupt, runtime } = workerData as { buffer: SharedArrayBuffer; timeoutMs: number; interrupt: boolean; runtime: string };
 const state = new Float64Array(buffer);
 
 let progress = state[0]!;
@@ -28,6 +31,12 @@ setInterval(() => {
   }
   if (state[1]! > 0 && now - movedAt > timeoutMs) {
     movedAt = now; // one stop per stall
+    if (!interrupt) {
+      // Written synchronously: the process ends on the next line.
+      fs.writeSync(2, `karrigell-ts: a script has run longer than --timeout (${timeoutMs / 1000} s) without yielding; ${runtime} cannot interrupt it, so this server process ends and a new one takes its place\n`);
+      process.kill(process.pid, 'SIGKILL');
+      return;
+    }
     const session = new Session();
     session.connectToMainThread();
     session.post('Runtime.terminateExecution', () => session.disconnect());

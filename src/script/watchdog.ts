@@ -1,5 +1,6 @@
 /** `--timeout` for scripts stuck in a synchronous loop: see watchdog-worker.ts. */
 import { Worker } from 'node:worker_threads';
+import { CAN_INTERRUPT_SCRIPTS, RUNTIME_LABEL } from '../runtime.js';
 
 export interface Watchdog {
   /** The number of scripts in flight (written at every start and end: also a sign of progress). */
@@ -13,7 +14,7 @@ export function startWatchdog(timeoutSeconds: number): Watchdog {
   const buffer = new SharedArrayBuffer(16);
   const state = new Float64Array(buffer);
   const timeoutMs = timeoutSeconds * 1000;
-  const worker = new Worker(new URL('./watchdog-worker.js', import.meta.url), { workerData: { buffer, timeoutMs } });
+  const worker = new Worker(new URL('./watchdog-worker.js', import.meta.url), { workerData: { buffer, timeoutMs, interrupt: CAN_INTERRUPT_SCRIPTS, runtime: RUNTIME_LABEL } });
   worker.unref();
 
   worker.on('error', (err) => process.stderr.write(`karrigell-ts: the timeout watchdog failed: ${err.message}\n`));

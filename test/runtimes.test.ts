@@ -1,0 +1,146 @@
+/**
+ * The whole product on Bun and Deno (SPEC §11): the CLI started under each
+ * runtime serves pages, services, .tsx, .tsp, sessions, uploads, live edits,
+ * production, `check`; a script stuck in a loop does not take the site down;
+ * the session store's memory bound holds. In CI (CI=true) a missing runtime
+ * fails; elsewhere it is skipped with a loud message.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runCli, runtimeBinary, sleep, spawnCli, tempSite, type CliProcess, type RuntimeName } from './helpers.js';
+
+const SITE = {
+  'hello.ts': 'print(html`<h1>Hello ${QUERY.name ?? "stranger"}</h1>`);\n',
+  'api.ts': 'export function sum(f: Record<string, unknown>) { return { sum: Number(f.a) + Number(f.b) }; }\n',
+  'cards.tsx': 'const items = ["a", "b"];\n<ul>{items.map((x) => <li class="card">{x}</li>)}</ul>;\n',
+  'table.tsp': '<table><% for (const n of [1, 2]) { %><tr><td><%= n * 10 %></td></tr><% } %></table>\n',
+  'count.ts': 'const so = Session();\nso.n = ((so.n as number) ?? 0) + 1;\nprint(String(so.n));\n',
+  'upload.ts': 'const f = QUERY.file as UploadedFile;\nprint(`${f.filename} ${f.size}`);\n',
+  'loop.ts': 'while (true) {}\n',
+  'rss.ts': 'RESPONSE.headers["content-type"] = "text/plain";\nprint(String(process.memoryUsage().rss));\n',
+  'new-session.ts': 'Session().data = "x".repeat(8192);\nprint("ok");\n',
+};
+
+// KTS_RUNTIMES=none: .ci/run runs these once, not with every Node version.
+const wanted = (process.env.KTS_RUNTIMES ?? 'bun,deno').split(',').filter((r) => r === 'bun' || r === 'deno') as RuntimeName[];
+if (!wanted.length) it.skip('Bun and Deno (KTS_RUNTIMES=none)', () => {});
+
+for (const runtime of wanted) {
+  const bin = runtimeBinary(runtime);
+  if (!bin) {
+    if (process.env.CI === 'true') {
+      it(`${runtime} is installed (CI)`, () => expect.fail(`${runtime} is missing: .ci/run installs it and sets KTS_${runtime.toUpperCase()}`));
+      continue;
+    }
+    console.warn(`\n*** ${runtime} is not installed: the ${runtime} tests are SKIPPED (set KTS_${runtime.toUpperCase()} to its binary) ***\n`);
+    describe.skip(`karrigell-ts on ${runtime}`, () => it('skipped', () => {}));
+    continue;
+  }
+
+  describe(`karrigell-ts on ${runtime}`, () => {
+    let root: string;
+    let srv: CliProcess;
+    beforeAll(async () => {
+      root = tempSite(SITE);
+      srv = await spawnCli(['serve', root, '--port', '0', '--quiet', '--timeout', '6'], {}, runtime);
+    }, 30_000);
+    afterAll(async () => srv?.kill());
+
+    it('pages, services, .tsx and .tsp answer', async () => {
+      expect(await (await fetch(srv.url + '/hello?name=Ann')).text()).toContain('<h1>Hello Ann</h1>');
+      expect(await (await fetch(srv.url + '/api/sum?a=2&b=3')).json()).toEqual({ sum: 5 });
+      expect(await (await fetch(srv.url + '/cards')).text()).toContain('<li class="card">b</li>');
+      expect((await (await fetch(srv.url + '/table')).text()).replace(/\s/g, '')).toContain('<tr><td>10</td></tr><tr><td>20</td></tr>');
+    });
+
+    it('a session lives across requests; its cookie has no Secure flag over plain HTTP', async () => {
+      const a = await fetch(srv.url + '/count');
+      const cookie = a.headers.get('set-cookie')!;
+      expect(cookie).toMatch(/^sessionId=[\w-]+; Path=\/; HttpOnly; SameSite=Lax$/);
+      expect(await a.text()).toBe('1\n');
+      const b = await fetch(srv.url + '/count', { headers: { cookie: cookie.split(';')[0]! } });
+      expect(await b.text()).toBe('2\n');
+    });
+
+    it('an upload arrives with its name and size', async () => {
+      const form = new FormData();
+      form.append('file', new Blob([Buffer.alloc(1234, 7)]), 'photo.png');
+      const res = await fetch(srv.url + '/upload', { method: 'POST', body: form });
+      expect(await res.text()).toBe('photo.png 1234\n');
+    });
+
+    it('an edit changes the next response (live editing)', async () => {
+      fs.writeFileSync(path.join(root, 'hello.ts'), 'print("edited on disk");\n');
+      let text = '';
+      for (let i = 0; i < 50 && !text.includes('edited on disk'); i++) {
+        await sleep(100);
+        text = await (await fetch(srv.url + '/hello')).text();
+      }
+      expect(text).toContain('edited on disk');
+    });
+
+    it('a script stuck in a loop does not take the site down: the server process is replaced', async () => {
+      const stuck = await fetch(srv.url + '/loop').then(
+        (r) => r.status,
+        () => 'reset',
+      );
+      expect([503, 'reset']).toContain(stuck);
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        await sleep(200);
+        status = await fetch(srv.url + '/table').then(
+          (r) => r.status,
+          () => 0,
+        );
+      }
+      expect(status).toBe(200);
+      expect(srv.stderr()).toMatch(/cannot interrupt it, so this server process ends and a new one takes its place/);
+    }, 40_000);
+
+    it('--production starts, and refuses to start with a broken script, listing it', async () => {
+      const prod = await spawnCli(['serve', root, '--port', '0', '--production', '--quiet'], {}, runtime);
+      try {
+        expect(await (await fetch(prod.url + '/api/sum?a=1&b=1')).json()).toEqual({ sum: 2 });
+      } finally {
+        await prod.kill();
+      }
+      const broken = tempSite({ 'ok.ts': 'print(1);\n', 'bad.ts': 'print(("x";\n' });
+      const run = await runCli(['serve', broken, '--port', '0', '--production'], 20_000, {}, runtime);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/bad\.ts:1:\d+/);
+    }, 40_000);
+
+    it('check type-checks the site', async () => {
+      const site = tempSite({ 'ok.ts': 'print(QUERY.x ?? "none");\n', 'bad.ts': 'const n: number = "text";\nprint(n);\n' });
+      const run = await runCli(['check', site], 60_000, {}, runtime);
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toMatch(/bad\.ts:1:7 .*TS2322/);
+      expect(run.stdout).not.toMatch(/ok\.ts/);
+    }, 70_000);
+
+    it('the memory bound holds: 20 000 new 8 KB sessions with --max-sessions 1000', async () => {
+      const prod = await spawnCli(['serve', root, '--port', '0', '--production', '--quiet', '--max-sessions', '1000'], {}, runtime);
+      try {
+        const rss = async (): Promise<number> => Number(await (await fetch(prod.url + '/rss')).text());
+        const flood = async (n: number): Promise<void> => {
+          let next = 0;
+          await Promise.all(
+            Array.from({ length: 16 }, async () => {
+              while (next++ < n) await (await fetch(prod.url + '/new-session')).text();
+            }),
+          );
+        };
+        await flood(2000); // warm up: the store is full from here on
+        const before = await rss();
+        const started = Date.now();
+        await flood(20_000);
+        const after = await rss();
+        console.log(`${runtime}: RSS ${(before / 2 ** 20).toFixed(0)} MB → ${(after / 2 ** 20).toFixed(0)} MB over 20 000 new sessions (${Date.now() - started} ms)`);
+        expect(after - before).toBeLessThan(80 * 2 ** 20);
+      } finally {
+        await prod.kill();
+      }
+    }, 120_000);
+  });
+}
