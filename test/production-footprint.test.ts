@@ -30,7 +30,8 @@ it('no esbuild process and no .tsx thread stay after the production start, nor a
     'inc.ts': 'print("<div>");\nawait Include("_inc/part.tsx");\nprint("</div>");\n',
     '_inc/part.tsx': '<i>part</i>;\n',
   });
-  const cli = await spawnCli(['serve', root, '--port', '0', '--production', '--quiet'], { NODE_ENV: '' });
+  // --workers 0: the serving process itself, without the primary that production otherwise runs it under.
+  const cli = await spawnCli(['serve', root, '--port', '0', '--production', '--quiet', '--workers', '0'], { NODE_ENV: '' });
   try {
     const pid = cli.child.pid!;
     await sleep(300);

@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import { tempSite, spawnCli, runCli, rawRequest, sleep, type CliProcess } from './helpers.js';
+import { isAlive, tempSite, spawnCli, runCli, rawRequest, sleep, type CliProcess } from './helpers.js';
 import { startRedis, freePort, SKIP_REDIS, type RedisServer } from './redis-server.js';
 
 const SITE = {
@@ -36,14 +36,6 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function serveWorkers(...extra: string[]): Promise<CliProcess> {
   const p = await spawnCli(['serve', root, '--workers', '2', '--session-store', redis.url, '--port', '0', '--quiet', ...extra]);
