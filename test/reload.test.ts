@@ -103,14 +103,9 @@ async function reloadUnderLoad(extra: string[]): Promise<void> {
   expect(before.get('v1')).toBeGreaterThan(0);
   expect(loop.seen.get('v2')).toBeGreaterThan(300);
   expect(await slow).toBe('200 slow done\n');
-  // The old workers are gone once drained (a keep-alive connection still open to one gets one last
-  // answer, with `Connection: close`); then the new code answers alone.
-  let after = '';
-  for (let i = 0; i < 100 && !after.startsWith('v2 '); i++) {
-    after = await (await fetch(cli.url + '/v')).text();
-    if (!after.startsWith('v2 ')) await sleep(100);
-  }
-  expect(after).toMatch(/^v2 /);
+  // A new connection reaches only the new workers (the old ones no longer accept; a keep-alive
+  // connection still open to one gets its last answer, with `Connection: close`).
+  expect(await freshGet(cli.url + '/v')).toMatch(/^v2 /);
   console.info(`reload ${extra.join(' ') || ''}: ${loop.total} requests by 8 keep-alive clients, 0 failed; SIGHUP → new workers serving in ${reloadMs} ms`);
   expect(cli.stderr()).toMatch(/reloading: starting \d+ new worker/);
 }
@@ -152,13 +147,13 @@ describe('SIGHUP in production: zero-downtime reload', () => {
     expect(loop.failures, loop.failures.slice(0, 5).join('\n')).toEqual([]);
     // Still the old code, on the old worker.
     expect(loop.seen.has('v2')).toBe(false);
-    expect(await (await fetch(cli.url + '/v')).text()).toBe(`v1 ${firstPid}\n`);
+    expect(await freshGet(cli.url + '/v')).toBe(`v1 ${firstPid}\n`);
     // Fixed: the next SIGHUP reloads, and the old worker exits.
     fs.rmSync(path.join(root, 'bad.ts'));
     fs.rmSync(path.join(root, 'sub'), { recursive: true });
     cli.child.kill('SIGHUP');
     await until(() => /reloaded in \d+ ms/.test(cli.stderr()), 20_000, '"reloaded" on stderr');
-    expect(await (await fetch(cli.url + '/v')).text()).toMatch(/^v2 /);
+    expect(await freshGet(cli.url + '/v')).toMatch(/^v2 /);
     await until(() => !isAlive(firstPid), 15_000, 'the old worker to exit');
     // SIGTERM still stops the whole server, exit 0.
     const exit = new Promise<number | null>((resolve) => cli.child.once('exit', (code) => resolve(code)));
@@ -166,3 +161,22 @@ describe('SIGHUP in production: zero-downtime reload', () => {
     expect(await exit).toBe(0);
   }, 60_000);
 });
+
+/**
+ * GET on a new connection. fetch() reuses a pooled keep-alive connection, and one to a draining old
+ * worker may be closed by it just as the request goes out (the keep-alive race every HTTP/1.1 server
+ * has; a browser retries such a request, fetch does not): the zero-downtime claim is the client
+ * loop's, which counts every failure.
+ */
+function freshGet(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
