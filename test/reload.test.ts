@@ -159,7 +159,7 @@ describe('SIGHUP in production: zero-downtime reload', () => {
     const exit = new Promise<number | null>((resolve) => cli.child.once('exit', (code) => resolve(code)));
     cli.child.kill('SIGTERM');
     expect(await exit).toBe(0);
-  }, 60_000);
+  }, 120_000);
 });
 
 /**
@@ -171,11 +171,14 @@ describe('SIGHUP in production: zero-downtime reload', () => {
 function freshGet(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { agent: false }, (res) => {
+      .get(url, { agent: false, timeout: 5000 }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
         res.on('end', () => resolve(body));
+      })
+      .on('timeout', function (this: http.ClientRequest) {
+        this.destroy(new Error(`no answer from ${url} within 5 s`));
       })
       .on('error', reject);
   });
