@@ -2,10 +2,10 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net, { type Socket } from 'node:net';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createHandler, type EarlyHandler, type ResultFilter } from './http/handler.js';
 import { siteFolder } from './site.js';
+import { relative } from './script/errors.js';
 import { RUNTIME } from './runtime.js';
 import { createModuleRegistry, type ModuleRegistry } from './script/modules.js';
 import { createLogger, type Logger } from './log.js';
@@ -56,7 +56,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   let started = false;
   const registry = createModuleRegistry(
     root,
-    (file, err) => log.error(`import.meta.hot.dispose of ${path.relative(root, file)} failed: ${(err as Error)?.stack ?? String(err)}`),
+    (file, err) => log.error(`import.meta.hot.dispose of ${relative(root, file)} failed: ${(err as Error)?.stack ?? String(err)}`),
     () => started,
   );
   if (options.production) {

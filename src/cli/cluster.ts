@@ -245,7 +245,7 @@ export async function runCluster(options: ServerOptions): Promise<number | undef
 }
 
 /** A free port on `host` for --port 0, so that all workers (and their replacements) share one. */
-function pickPort(host: string): Promise<number> {
+export function pickPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {

@@ -6,9 +6,8 @@
  * Deno a cluster worker cannot start worker threads, which the server needs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { RUNTIME, RUNTIME_LABEL } from '../runtime.js';
-import { StartError } from '../options.js';
+import { pickPort } from './cluster.js';
 
 /** Set in the supervised child. */
 export const SUPERVISED_ENV = 'KARRIGELL_TS_SUPERVISED';
@@ -20,7 +19,7 @@ const CRASH_WINDOW_MS = 10_000;
 /** Runs `serve` with these command-line arguments in a supervised child; resolves to the exit status. */
 export async function supervise(args: string[], port: number, host: string): Promise<number> {
   // With --port 0, every child must listen on the same port: pick it once.
-  const fixed = port === 0 ? await freePort(host) : port;
+  const fixed = port === 0 ? await pickPort(host) : port;
   const childArgs = withPort(args, fixed);
   const script = process.argv[1]!;
   const runtimeArgs = RUNTIME === 'deno' ? ['run', '-A', script] : [script];
@@ -65,15 +64,4 @@ function withPort(args: string[], port: number): string[] {
     else if (!a.startsWith('--port=')) out.push(a);
   }
   return [...out, '--port', String(port)];
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', (err) => reject(new StartError(`cannot listen on ${host}: ${err.message}`)));
-    server.listen(0, host, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { outsideAnyRequest } from './request-names.js';
+import { relativePath } from '../site.js';
 import { compileFile, releaseCompiler, CompileError, isNativeModule, makeFactory, type CompiledUnit, type ImportMetaLike } from './compile.js';
 import { isProcessModule, processModuleFor, processViewFor } from './process-guard.js';
 
@@ -68,7 +69,7 @@ export function createModuleRegistry(
   onDisposeError: DisposeErrorHandler = (file, err) => console.error(`dispose of ${file} failed:`, err),
   release: () => boolean = () => false,
 ): ModuleRegistry {
-  const nameOf = (file: string): string => (root ? path.relative(root, file).split(path.sep).join('/') : file);
+  const nameOf = (file: string): string => (root ? relativePath(root, file) : file);
   /** The imports of a script as it sees them: `node:process` is its view that cannot stop the server. */
   const asSeenBy = (file: string, unit: CompiledUnit, imports: unknown[]): unknown[] =>
     unit.imports.some((imp) => isProcessModule(imp.source))
