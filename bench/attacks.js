@@ -3,9 +3,9 @@
 // and range modes, then dotdotpwn-style traversal payloads. During each attack
 // a normal client (a new connection per request, as a new visitor) asks for
 // /hello every 200 ms; before and after, the server's RSS and open
-// descriptors are read from /proc. Each attack is bounded: ATTACK_SECONDS
+// descriptors are read from /proc (summed over the primary and its workers). Each attack is bounded: ATTACK_SECONDS
 // (default 30) and ATTACK_CONNECTIONS (default 500). Linux only (/proc).
-//   node bench/attacks.js [--dev]     (--dev: the development server instead)
+//   node bench/attacks.js [--dev | --baseline]   (--dev: the development server; --baseline: a bare node:http server)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -17,8 +17,19 @@ const SECONDS = Number(process.env.ATTACK_SECONDS ?? 30);
 const CONNECTIONS = Number(process.env.ATTACK_CONNECTIONS ?? 500);
 const dev = process.argv.includes('--dev');
 
-const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
-const fds = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
+// The server and its processes: in production a cluster primary hands the
+// connections to its workers, so the figures are summed over the process tree.
+function tree(pid) {
+  const out = [pid];
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    const kids = fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+    if (kids) for (const kid of kids.split(/\s+/)) out.push(...tree(Number(kid)));
+  }
+  return out;
+}
+const sum = (pid, one) => tree(pid).reduce((n, p) => n + one(p), 0);
+const rssMb = (pid) => sum(pid, (p) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))[1]) / 1024);
+const fds = (pid) => sum(pid, (p) => fs.readdirSync(`/proc/${p}/fd`).length);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function site() {
@@ -36,7 +47,12 @@ function site() {
 /** A normal visitor: GET /hello on a new connection every 200 ms until stopped. */
 function visitor(url) {
   const samples = [];
+  const reasons = {};
   let failures = 0;
+  const fail = (why) => {
+    failures++;
+    reasons[why] = (reasons[why] ?? 0) + 1;
+  };
   let stop = false;
   const done = (async () => {
     while (!stop) {
@@ -44,9 +60,9 @@ function visitor(url) {
       try {
         const res = await Promise.race([get(`${url}/hello?name=v`), sleep(5000).then(() => ({ status: 'timeout' }))]);
         if (res.status === 200 && res.body.includes('hello v')) samples.push(performance.now() - t0);
-        else failures++;
-      } catch {
-        failures++;
+        else fail(String(res.status));
+      } catch (err) {
+        fail(err?.code ?? err?.cause?.code ?? err?.message ?? String(err));
       }
       await sleep(200);
     }
@@ -57,7 +73,7 @@ function visitor(url) {
       await done;
       samples.sort((a, b) => a - b);
       const q = (p) => (samples.length ? samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] : NaN);
-      return { answered: samples.length, failures, p50: q(0.5), p99: q(0.99), max: samples.at(-1) ?? NaN };
+      return { answered: samples.length, failures, reasons, p50: q(0.5), p99: q(0.99), max: samples.at(-1) ?? NaN };
     },
   };
 }
@@ -144,8 +160,26 @@ async function traversal(server) {
 }
 
 const { root } = site();
-const args = ['bin/karrigell-ts.js', 'serve', root, '--port', '0', '--quiet', ...(dev ? [] : ['--production'])];
-const server = await start(dev ? 'karrigell-ts (development)' : 'karrigell-ts (production)', args, { stderr: 'pipe' });
+const args = ['bin/karrigell-ts.js', 'serve', root, '--port', '0', '--quiet', ...(dev ? [] : ['--production']), ...(process.env.ATTACK_SERVER_ARGS?.split(' ').filter(Boolean) ?? [])];
+// --baseline: the same attacks against a bare node:http server (the page, and
+// files streamed with fs.createReadStream as `send` does): what Node itself gives.
+const bare = `
+const http = require('node:http'), fs = require('node:fs'), path = require('node:path');
+const root = process.argv[1];
+const s = http.createServer((req, res) => {
+  const p = req.url.split('?', 1)[0];
+  if (p === '/hello') return res.end('hello v');
+  const file = path.join(root, path.normalize(p));
+  fs.stat(file, (err, st) => {
+    if (err || !st.isFile() || !file.startsWith(root)) { res.statusCode = 404; return res.end(); }
+    res.setHeader('content-length', st.size);
+    fs.createReadStream(file).pipe(res);
+  });
+});
+s.listen(0, '127.0.0.1', () => console.log('http://127.0.0.1:' + s.address().port));`;
+const server = process.argv.includes('--baseline')
+  ? await start('bare node:http', ['-e', bare, root], { stderr: 'pipe' })
+  : await start(dev ? 'karrigell-ts (development)' : 'karrigell-ts (production)', args, { stderr: 'pipe' });
 let serverErr = '';
 server.proc.stderr.on('data', (d) => (serverErr += d));
 await get(`${server.url}/hello`);
@@ -160,18 +194,23 @@ const runs = [
   ['slow read (3 MB static, tiny window)', ['-X', '-u', `${u}/big.bin`, '-r', '200', '-w', '512', '-y', '1024', '-n', '5', '-z', '32', '-k', '3']],
   ['range (Apache killer, static)', ['-R', '-u', `${u}/big.bin`, '-r', '200', '-a', '10', '-b', '3000']],
 ];
-for (const [name, a] of runs) {
+// ATTACK_ONLY=slow-read (a word of the attack's name) runs only the attacks whose name contains it.
+const only = process.env.ATTACK_ONLY?.replace(/-/g, ' ');
+// ATTACK_ROUNDS=2 runs the attacks twice: memory that stays after the first round must not grow in the second.
+const rounds = Number(process.env.ATTACK_ROUNDS ?? 1);
+const chosen = runs.filter(([n]) => !only || n.includes(only));
+for (const [name, a] of Array.from({ length: rounds }, () => chosen).flat()) {
   const r = await attack(server, name, a);
   results.push(r);
   const c = r.client;
   console.log(
-    `${name}: visitor ${c.answered} answered, ${c.failures} failed, p50 ${c.p50.toFixed(1)} ms, p99 ${c.p99.toFixed(1)} ms, max ${c.max.toFixed(1)} ms; ` +
+    `${name}: visitor ${c.answered} answered, ${c.failures} failed${c.failures ? ` ${JSON.stringify(c.reasons)}` : ''}, p50 ${c.p50.toFixed(1)} ms, p99 ${c.p99.toFixed(1)} ms, max ${c.max.toFixed(1)} ms; ` +
       `RSS ${r.before.rss.toFixed(0)} → peak ${r.peak.rss.toFixed(0)} → ${r.after.rss.toFixed(0)} MB 3 s after; fds ${r.before.fds} → peak ${r.peak.fds} → ${r.after.fds}; slowhttptest: service available ${r.slowhttptest || '?'}`,
   );
 }
-const t = await traversal(server);
-results.push(t);
-console.log(`traversal: ${t.payloads} payloads, statuses ${JSON.stringify(t.statuses)}, files read outside ROOT: ${t.leaks.length ? t.leaks.join(' ') : 'none'}; fds ${t.before.fds} → ${t.after.fds}, RSS ${t.before.rss.toFixed(0)} → ${t.after.rss.toFixed(0)} MB`);
+const t = only && !'traversal'.includes(only) ? null : await traversal(server);
+if (t) results.push(t);
+if (t) console.log(`traversal: ${t.payloads} payloads, statuses ${JSON.stringify(t.statuses)}, files read outside ROOT: ${t.leaks.length ? t.leaks.join(' ') : 'none'}; fds ${t.before.fds} → ${t.after.fds}, RSS ${t.before.rss.toFixed(0)} → ${t.after.rss.toFixed(0)} MB`);
 if (serverErr.trim()) console.log(`server stderr (first 5 lines):\n${serverErr.split('\n').slice(0, 5).join('\n')}`);
 server.proc.kill();
 const bad = results.filter((r) => (r.client && r.client.failures > 0) || (r.leaks && r.leaks.length) || r.after.fds > r.before.fds + 5);
