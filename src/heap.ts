@@ -13,7 +13,7 @@
  *    13's scavenger_max_new_space_capacity_mb went from 8 to 32).
  *    That alone was +110 MB of RSS on Node 24. The maximum cannot change
  *    after the start, but V8 reads `--semi-space-growth-factor` at each
- *    growth: once the young generation reaches YOUNG_MB it grows no further.
+ *    growth: while the young generation is at YOUNG_MB it grows no further.
  * 2. The old generation runs a full collection when it has grown by a factor
  *    V8 picks between 1.1 and 4 from its speed estimates; Node 22 and 24 then
  *    keep the freed pages. Under the flood the old generation swung between
@@ -43,14 +43,19 @@ export function boundHeap(): void {
   const has = (...flags: string[]): boolean => given.some((a) => flags.some((f) => a.startsWith(f)));
   if (!has('--heap-growing-percent', '--max-old-space-size')) v8.setFlagsFromString(`--heap-growing-percent=${OLD_GROWTH_PERCENT}`);
   if (has('--max-semi-space-size', '--semi-space-growth-factor')) return;
-  const big = (): boolean => (v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) >= YOUNG_MB * 1024 * 1024;
-  const stop = (): void => v8.setFlagsFromString('--semi-space-growth-factor=1');
-  if (big()) return stop();
-  // Collections are observed until the young generation is big enough, then no more.
-  const observer = new PerformanceObserver(() => {
-    if (!big()) return;
-    stop();
-    observer.disconnect();
-  });
-  observer.observe({ entryTypes: ['gc'] });
+  // V8 also shrinks the young generation when the process idles (its memory
+  // reducer), e.g. after the production start's compile: a growth stopped for
+  // good would then keep it at 1 MB for the rest of the process's life, a
+  // scavenge every megabyte, and HTTP/2 answered at 0.7 of node:http2. So the
+  // growth is allowed again whenever the young generation is below the bound,
+  // and stopped while it is at the bound: after every collection.
+  let stopped: boolean | undefined;
+  const adjust = (): void => {
+    const big = (v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) >= YOUNG_MB * 1024 * 1024;
+    if (big === stopped) return;
+    stopped = big;
+    v8.setFlagsFromString(`--semi-space-growth-factor=${big ? 1 : 2}`);
+  };
+  adjust();
+  new PerformanceObserver(adjust).observe({ entryTypes: ['gc'] });
 }
