@@ -28,21 +28,38 @@
 import v8 from 'node:v8';
 import { PerformanceObserver } from 'node:perf_hooks';
 
-/** Young generation (both semi-spaces) at which its growth stops: within Node 20's and 22's range (they stop at 32). */
+/**
+ * The young generation's bound, as V8 counts it: the capacity of one of its two
+ * semi-spaces (new_space's space_size; `--max-semi-space-size`). Node 20's and
+ * 22's own maximum.
+ */
 export const YOUNG_MB = 16;
 /** Old generation: a full collection once it has grown by this percent since the last one. */
 export const OLD_GROWTH_PERCENT = 100;
 
 let bounded = false;
 
+/** The flags a user gave this process (command line or NODE_OPTIONS) among `flags`. */
+function given(...flags: string[]): boolean {
+  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((a) => a.replace(/_/g, '-'));
+  return args.some((a) => flags.some((f) => a.startsWith(f)));
+}
+
+/**
+ * V8 flags for a Node process the server starts itself (a cluster worker): the
+ * young generation's bound from its start, so that no growth has to be watched.
+ */
+export function heapFlags(): string[] {
+  return given('--max-semi-space-size', '--semi-space-growth-factor') ? [] : [`--max-semi-space-size=${YOUNG_MB}`];
+}
+
 /** Bounds the garbage of this process's heap (once; later calls do nothing). */
 export function boundHeap(): void {
   if (bounded) return;
   bounded = true;
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((a) => a.replace(/_/g, '-'));
-  const has = (...flags: string[]): boolean => given.some((a) => flags.some((f) => a.startsWith(f)));
-  if (!has('--heap-growing-percent', '--max-old-space-size')) v8.setFlagsFromString(`--heap-growing-percent=${OLD_GROWTH_PERCENT}`);
-  if (has('--max-semi-space-size', '--semi-space-growth-factor')) return;
+  if (!given('--heap-growing-percent', '--max-old-space-size')) v8.setFlagsFromString(`--heap-growing-percent=${OLD_GROWTH_PERCENT}`);
+  // A cluster worker started with heapFlags() has its bound already.
+  if (given('--max-semi-space-size', '--semi-space-growth-factor')) return;
   // V8 also shrinks the young generation when the process idles (its memory
   // reducer), e.g. after the production start's compile: a growth stopped for
   // good would then keep it at 1 MB for the rest of the process's life, a

@@ -18,6 +18,8 @@ import { bannerLine } from '../log.js';
 import { isStartFailure, StartError, type ServerOptions } from '../options.js';
 import { createServer, type RunningServer } from '../server.js';
 import { settleDevCertificate } from '../tls.js';
+import { heapFlags } from '../heap.js';
+import { RUNTIME } from '../runtime.js';
 
 /** The environment variable that carries the options to a worker (and marks it as ours). */
 const WORKER_ENV = 'KARRIGELL_TS_WORKER_OPTIONS';
@@ -38,7 +40,8 @@ export async function runCluster(options: ServerOptions): Promise<number | undef
   // One --https certificate for every worker (each would otherwise race to make its own on first use).
   const workerOptions: ServerOptions = settleDevCertificate({ ...options, port });
   const env = { [WORKER_ENV]: JSON.stringify(workerOptions) };
-  cluster.setupPrimary({ exec: fileURLToPath(import.meta.url), args: [] });
+  // Workers get the young generation's bound on their command line (Node's flags; Bun's cluster would refuse them).
+  cluster.setupPrimary({ exec: fileURLToPath(import.meta.url), args: [], execArgv: RUNTIME === 'node' ? [...process.execArgv, ...heapFlags()] : process.execArgv });
 
   return new Promise<number | undefined>((resolve, reject) => {
     let phase: 'starting' | 'running' | 'stopping' = 'starting';
