@@ -40,6 +40,11 @@ export async function runCluster(options: ServerOptions): Promise<number | undef
   // One --https certificate for every worker (each would otherwise race to make its own on first use).
   const workerOptions: ServerOptions = settleDevCertificate({ ...options, port });
   const env = { [WORKER_ENV]: JSON.stringify(workerOptions) };
+  // One worker: it accepts its connections itself from the shared socket (SCHED_NONE). With
+  // round-robin the primary accepts each one and hands it over, and a connection handed to a
+  // worker as it dies (out of memory) stays open in the primary, unanswered, for ever. With more
+  // workers round-robin stays: left to the kernel, connections pile up on a few of them.
+  if (options.workers === 1) cluster.schedulingPolicy = cluster.SCHED_NONE;
   // Workers get the young generation's bound on their command line (Node's flags; Bun's cluster would refuse them).
   cluster.setupPrimary({ exec: fileURLToPath(import.meta.url), args: [], execArgv: RUNTIME === 'node' ? [...process.execArgv, ...heapFlags()] : process.execArgv });
 
