@@ -100,6 +100,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
     });
     server.on('session', (session: http2.ServerHttp2Session) => {
       h2sessions.add(session);
+      closeWhenIdle(session, limits.keepAliveTimeout);
       session.once('close', () => h2sessions.delete(session));
     });
   }
@@ -189,6 +190,30 @@ export function scopeExtensions(sessions: SessionBackend, translations: Translat
 async function createSessionBackend(options: ServerOptions, log: Logger): Promise<SessionBackend> {
   if (options.sessionStore === 'memory') return createMemorySessions(options.maxSessions, options.sessionTtl);
   return createRedisSessions(options.sessionStore, options.sessionTtl, log);
+}
+
+/**
+ * An HTTP/2 connection without a stream for `ms` is closed (GOAWAY), as an idle
+ * HTTP/1.1 keep-alive connection is: Node keeps one open for ever otherwise, and
+ * a client could hold thousands. A stream open for long (a slow page, a download,
+ * the live-reload stream) keeps its connection.
+ */
+function closeWhenIdle(session: http2.ServerHttp2Session, ms: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const idle = (): void => {
+    timer = setTimeout(() => session.close(), ms);
+    timer.unref();
+  };
+  const ended = (): void => {
+    if (--open === 0) idle();
+  };
+  session.on('stream', (stream: http2.ServerHttp2Stream) => {
+    if (open++ === 0) clearTimeout(timer);
+    stream.once('close', ended);
+  });
+  session.once('close', () => clearTimeout(timer));
+  idle();
 }
 
 function listen(server: http.Server | http2.Http2SecureServer, port: number, host: string): Promise<void> {

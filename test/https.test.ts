@@ -167,6 +167,30 @@ describe('--tls-cert/--tls-key: h2 and HTTP/1.1 on one port', () => {
   });
 });
 
+describe('idle HTTP/2 connections', () => {
+  it('a connection without a stream is closed after 5 s (as an idle HTTP/1.1 keep-alive one), one with an open stream is kept', async () => {
+    const idle = await connect(server.url);
+    const busy = await connect(server.url);
+    expect((await h2(idle, '/counter')).status).toBe(200);
+    // The live-reload event stream stays open (and quiet: its heartbeat comes every 20 s).
+    const page = await h2(busy, '/page', { headers: { accept: 'text/html', 'sec-fetch-dest': 'document' } });
+    const config = /"b":"([0-9a-f]+)","s":(\d+)/.exec(page.body.toString());
+    const stream = busy.request({ ':path': `/__karrigell/events?b=${config![1]}&s=${config![2]}&p=page.ts`, accept: 'text/event-stream' });
+    stream.resume();
+    await new Promise((resolve) => stream.once('response', resolve));
+    const closedAt = new Promise<number>((resolve) => idle.once('close', () => resolve(performance.now())));
+    const started = performance.now();
+    const after = await Promise.race([closedAt, sleep(9000).then(() => -1)]);
+    expect(after, 'the idle connection was closed').toBeGreaterThan(0);
+    expect(after - started).toBeGreaterThan(4000);
+    expect(busy.closed || busy.destroyed, 'the connection with a stream open is kept').toBe(false);
+    // Once its last stream ends, its own 5 s start.
+    stream.close();
+    const busyClosed = await Promise.race([new Promise((resolve) => busy.once('close', () => resolve(true))), sleep(9000).then(() => false)]);
+    expect(busyClosed).toBe(true);
+  }, 30_000);
+});
+
 describe('close() over h2', () => {
   it('ends open sessions (an event stream included) well before the grace, and a running request finishes', async () => {
     const site = tempSite({ 'page.ts': 'print(`<!doctype html><html><body>x</body></html>`);', 'slow.ts': 'await new Promise((r) => setTimeout(r, 400));\nprint("slow done");' });
