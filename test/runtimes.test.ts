@@ -7,7 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { runCli, runtimeBinary, sleep, spawnCli, tempSite, type CliProcess, type RuntimeName } from './helpers.js';
 
 const SITE = {
@@ -20,7 +22,34 @@ const SITE = {
   'loop.ts': 'while (true) {}\n',
   'rss.ts': 'RESPONSE.headers["content-type"] = "text/plain";\nprint(String(process.memoryUsage().rss));\n',
   'new-session.ts': 'Session().data = "x".repeat(8192);\nprint("ok");\n',
+  'cookies.ts': 'SET_COOKIE("a", "1");\nSET_COOKIE("b", "2");\nprint("two cookies");\n',
+  'wide.ts': 'print(html`<table>${Array.from({ length: 200 }, (_, i) => html`<tr><td>${i}</td></tr>`)}</table>`);\n',
+  'page.ts': 'print(`<!doctype html><html><body><h1>v1</h1></body></html>`);\n',
+  'small.bin': Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 251)).toString('latin1'),
 };
+/** Larger than what static.ts keeps in memory (256 KB): read from disk as it is sent, compressed as it goes. */
+const BIG = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `line ${i} of a large text file\n`).join(''));
+
+/** One GET (or HEAD) on a new connection, the body as bytes (no decoding: what the server sent). */
+function raw(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http
+      .request(url, { method, headers, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** The process that serves: the supervised child of the CLI (Bun, Deno), else the CLI itself. */
+function servingPid(pid: number): number {
+  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return children.length ? Number(children[0]) : pid;
+}
 
 // KTS_RUNTIMES=none: .ci/run runs these once, not with every Node version.
 const wanted = (process.env.KTS_RUNTIMES ?? 'bun,deno').split(',').filter((r) => r === 'bun' || r === 'deno') as RuntimeName[];
@@ -43,6 +72,8 @@ for (const runtime of wanted) {
     let srv: CliProcess;
     beforeAll(async () => {
       root = tempSite(SITE);
+      fs.writeFileSync(path.join(root, 'small.bin'), Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 251)));
+      fs.writeFileSync(path.join(root, 'big.txt'), BIG);
       srv = await spawnCli(['serve', root, '--port', '0', '--quiet', '--timeout', '6'], {}, runtime);
     }, 30_000);
     afterAll(async () => srv?.kill());
@@ -78,6 +109,92 @@ for (const runtime of wanted) {
         text = await (await fetch(srv.url + '/hello')).text();
       }
       expect(text).toContain('edited on disk');
+    });
+
+    // What the native adapter (http/native.ts) newly carries: each answer below goes through Bun.serve / Deno.serve.
+    it('HEAD, a byte range and a conditional request on a static file', async () => {
+      const head = await raw(srv.url + '/small.bin', {}, 'HEAD');
+      expect(head.status).toBe(200);
+      expect(head.headers['content-length']).toBe('4096');
+      expect(head.body.length).toBe(0);
+      const part = await raw(srv.url + '/small.bin', { range: 'bytes=10-19' });
+      expect(part.status).toBe(206);
+      expect(part.headers['content-range']).toBe('bytes 10-19/4096');
+      expect([...part.body]).toEqual(Array.from({ length: 10 }, (_, i) => (i + 10) % 251));
+      const again = await raw(srv.url + '/small.bin', { 'if-none-match': String(head.headers.etag) });
+      expect(again.status).toBe(304);
+      expect(again.body.length).toBe(0);
+      const pageHead = await raw(srv.url + '/hello', {}, 'HEAD');
+      expect(pageHead.status).toBe(200);
+      expect(Number(pageHead.headers['content-length'])).toBeGreaterThan(0);
+      expect(pageHead.body.length).toBe(0);
+    });
+
+    it('a large file streams from disk, as it is, in a range, and compressed as it goes', async () => {
+      const whole = await raw(srv.url + '/big.txt');
+      expect(whole.status).toBe(200);
+      expect(whole.headers['content-length']).toBe(String(BIG.length));
+      expect(whole.body.equals(BIG)).toBe(true);
+      const tail = await raw(srv.url + '/big.txt', { range: `bytes=${BIG.length - 1000}-` });
+      expect(tail.status).toBe(206);
+      expect(tail.body.equals(BIG.subarray(BIG.length - 1000))).toBe(true);
+      const gz = await raw(srv.url + '/big.txt', { 'accept-encoding': 'gzip' });
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(gz.headers['content-length']).toBeUndefined();
+      expect(zlib.gunzipSync(gz.body).equals(BIG)).toBe(true);
+    });
+
+    it('a page of 1 KB or more is compressed; several Set-Cookie headers stay separate', async () => {
+      const page = await raw(srv.url + '/wide', { 'accept-encoding': 'br' });
+      expect(page.headers['content-encoding']).toBe('br');
+      expect(zlib.brotliDecompressSync(page.body).toString()).toContain('<tr><td>199</td></tr>');
+      const res = await fetch(srv.url + '/cookies');
+      expect(res.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+      expect(await res.text()).toBe('two cookies\n');
+    });
+
+    it('clients that disconnect in the middle of a large file: the server goes on, no file stays open', async () => {
+      const pid = servingPid(srv.child.pid!);
+      const fds = (): number => fs.readdirSync(`/proc/${pid}/fd`).length;
+      await raw(srv.url + '/big.txt');
+      const before = fds();
+      for (let i = 0; i < 20; i++) {
+        await new Promise<void>((resolve, reject) => {
+          const req = http.get(srv.url + '/big.txt', { agent: false, headers: i % 2 ? { 'accept-encoding': 'gzip' } : {} }, (res) => {
+            res.once('data', () => {
+              req.destroy();
+              resolve();
+            });
+          });
+          req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(err)));
+        });
+      }
+      let after = fds();
+      for (let i = 0; i < 50 && after > before + 2; i++) {
+        await sleep(100);
+        after = fds();
+      }
+      expect(after).toBeLessThanOrEqual(before + 2);
+      expect((await raw(srv.url + '/big.txt')).body.equals(BIG)).toBe(true);
+    });
+
+    it("live reload's event stream: an edit arrives as an event", async () => {
+      const page = await (await fetch(srv.url + '/page', { headers: { accept: 'text/html', 'sec-fetch-dest': 'document' } })).text();
+      const config = /"b":"([0-9a-f]+)","s":(\d+)/.exec(page);
+      expect(config, 'the live-reload client is in the page').not.toBeNull();
+      let text = '';
+      const req = http.get(`${srv.url}/__karrigell/events?b=${config![1]}&s=${config![2]}&p=page.ts`, { agent: false, headers: { accept: 'text/event-stream' } });
+      const res = await new Promise<http.IncomingMessage>((resolve) => req.once('response', resolve));
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      for (let i = 0; i < 50 && !text.startsWith('retry:'); i++) await sleep(50);
+      expect(text).toMatch(/^retry: /);
+      fs.writeFileSync(path.join(root, 'page.ts'), 'print(`<!doctype html><html><body><h1>v2</h1></body></html>`);\n');
+      for (let i = 0; i < 100 && !/event: reload/.test(text); i++) await sleep(100);
+      req.destroy();
+      expect(text).toMatch(/event: reload\nid: \d+\ndata: \{"file":"page.ts"\}/);
     });
 
     it('a script stuck in a loop does not take the site down: the server process is replaced', async () => {
