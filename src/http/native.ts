@@ -136,6 +136,41 @@ function respond(handle: Handle, req: NativeReq): Response | Promise<Response> {
   return res.response ?? new Promise<Response>((resolve) => (res.resolve = resolve));
 }
 
+/**
+ * A request's headers as node's plain object, without copying them all: a
+ * page reads one or two (the cookie, Accept-Encoding), and walking a web
+ * Headers costs a sort on Deno. A name read is looked up in the Headers; the
+ * object is filled in full the first time it is walked, tested with `in`,
+ * changed or described (`HEADERS` in a script).
+ */
+function lazyHeaders(web: Headers): IncomingHttpHeaders {
+  const all: Record<string, string> = {};
+  let filled = false;
+  const fill = (): Record<string, string> => {
+    if (!filled) {
+      filled = true;
+      web.forEach((value, name) => (all[name] = value));
+    }
+    return all;
+  };
+  return new Proxy(all, {
+    get(_all, name) {
+      if (filled || typeof name !== 'string') return Reflect.get(fill(), name);
+      try {
+        return web.get(name) ?? undefined;
+      } catch {
+        return undefined; // not a header name (Headers.get throws): node's object has no such key either
+      }
+    },
+    has: (_all, name) => Reflect.has(fill(), name),
+    ownKeys: () => Reflect.ownKeys(fill()),
+    getOwnPropertyDescriptor: (_all, name) => Reflect.getOwnPropertyDescriptor(fill(), name),
+    set: (_all, name, value) => Reflect.set(fill(), name, value),
+    deleteProperty: (_all, name) => Reflect.deleteProperty(fill(), name),
+    defineProperty: (_all, name, desc) => Reflect.defineProperty(fill(), name, desc),
+  }) as IncomingHttpHeaders;
+}
+
 /** Statuses whose response has no body (a web Response refuses one). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
@@ -169,14 +204,9 @@ class NativeReq implements Req {
     this.url = slash < 0 ? '/' : href.slice(slash);
   }
 
-  /** Node's form: lower-case names, repeated ones joined (`cookie` with `; `). */
+  /** Node's form (lower-case names, repeated ones joined), read on demand: see lazyHeaders. */
   get headers(): IncomingHttpHeaders {
-    if (this.heads) return this.heads;
-    const heads: Record<string, string> = {};
-    this.request.headers.forEach((value, name) => {
-      heads[name] = heads[name] === undefined ? value : heads[name] + (name === 'cookie' ? '; ' : ', ') + value;
-    });
-    return (this.heads = heads);
+    return (this.heads ??= lazyHeaders(this.request.headers));
   }
 
   set headers(value: IncomingHttpHeaders) {
@@ -316,14 +346,18 @@ class NativeRes extends EventEmitter implements Res {
     return this;
   }
 
-  /** The web Response's headers: a plain object unless a name repeats (several Set-Cookie). */
-  private headersInit(): Record<string, string> | [string, string][] {
+  /**
+   * The web Response's headers: a plain object unless a name repeats (several
+   * Set-Cookie). Content-Length is left to the runtime when the body is
+   * whole (it knows the length; one header less to check on every page).
+   */
+  private headersInit(whole: boolean): Record<string, string> | [string, string][] {
     const fields = this.fields;
     const init: Record<string, string> = {};
     let pairs: [string, string][] | undefined;
     for (const k in fields) {
       const v = fields[k];
-      if (v === undefined) continue;
+      if (v === undefined || (whole && k === 'content-length')) continue;
       if (typeof v === 'object') {
         pairs ??= [];
         for (const item of v) pairs.push([k, item]);
@@ -344,7 +378,7 @@ class NativeRes extends EventEmitter implements Res {
   private answer(body: WebBody): void {
     let response: Response;
     try {
-      response = new Response(body, { status: this.statusCode, headers: this.headersInit() });
+      response = new Response(body, { status: this.statusCode, headers: this.headersInit(body !== null && !(body instanceof ReadableStream)) });
     } catch (err) {
       this.headersSent = false;
       this.fields = undefined;
