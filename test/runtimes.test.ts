@@ -22,6 +22,7 @@ const SITE = {
   'loop.ts': 'while (true) {}\n',
   'rss.ts': 'RESPONSE.headers["content-type"] = "text/plain";\nprint(String(process.memoryUsage().rss));\n',
   'new-session.ts': 'Session().data = "x".repeat(8192);\nprint("ok");\n',
+  'headers.ts': 'print([HEADERS["x-test"], HEADERS["x-nope"] ?? "none", "x-test" in HEADERS, Object.keys(HEADERS).includes("x-test"), HEADERS.cookie].join(" "));\n',
   'cookies.ts': 'SET_COOKIE("a", "1");\nSET_COOKIE("b", "2");\nprint("two cookies");\n',
   'wide.ts': 'print(html`<table>${Array.from({ length: 200 }, (_, i) => html`<tr><td>${i}</td></tr>`)}</table>`);\n',
   'page.ts': 'print(`<!doctype html><html><body><h1>v1</h1></body></html>`);\n',
@@ -83,6 +84,8 @@ for (const runtime of wanted) {
       expect(await (await fetch(srv.url + '/api/sum?a=2&b=3')).json()).toEqual({ sum: 5 });
       expect(await (await fetch(srv.url + '/cards')).text()).toContain('<li class="card">b</li>');
       expect((await (await fetch(srv.url + '/table')).text()).replace(/\s/g, '')).toContain('<tr><td>10</td></tr><tr><td>20</td></tr>');
+      // HEADERS: node's object of lower-case names, read one by one or walked.
+      expect(await (await fetch(srv.url + '/headers', { headers: { 'X-Test': 'yes', cookie: 'a=1' } })).text()).toBe('yes none true true a=1\n');
     });
 
     it('a session lives across requests; its cookie has no Secure flag over plain HTTP', async () => {

@@ -141,34 +141,41 @@ function respond(handle: Handle, req: NativeReq): Response | Promise<Response> {
  * page reads one or two (the cookie, Accept-Encoding), and walking a web
  * Headers costs a sort on Deno. A name read is looked up in the Headers; the
  * object is filled in full the first time it is walked, tested with `in`,
- * changed or described (`HEADERS` in a script).
+ * changed or described (`HEADERS` in a script). One handler for every
+ * request: the proxy's target holds the request's own state.
  */
-function lazyHeaders(web: Headers): IncomingHttpHeaders {
+interface HeadersState {
+  web: Headers;
+  all: Record<string, string> | undefined;
+}
+
+function filled(state: HeadersState): Record<string, string> {
+  if (state.all) return state.all;
   const all: Record<string, string> = {};
-  let filled = false;
-  const fill = (): Record<string, string> => {
-    if (!filled) {
-      filled = true;
-      web.forEach((value, name) => (all[name] = value));
+  state.web.forEach((value, name) => (all[name] = value));
+  return (state.all = all);
+}
+
+const LAZY_HEADERS: ProxyHandler<HeadersState> = {
+  get(state, name) {
+    if (state.all || typeof name !== 'string') return Reflect.get(filled(state), name);
+    try {
+      return state.web.get(name) ?? undefined;
+    } catch {
+      return undefined; // not a header name (Headers.get throws): node's object has no such key either
     }
-    return all;
-  };
-  return new Proxy(all, {
-    get(_all, name) {
-      if (filled || typeof name !== 'string') return Reflect.get(fill(), name);
-      try {
-        return web.get(name) ?? undefined;
-      } catch {
-        return undefined; // not a header name (Headers.get throws): node's object has no such key either
-      }
-    },
-    has: (_all, name) => Reflect.has(fill(), name),
-    ownKeys: () => Reflect.ownKeys(fill()),
-    getOwnPropertyDescriptor: (_all, name) => Reflect.getOwnPropertyDescriptor(fill(), name),
-    set: (_all, name, value) => Reflect.set(fill(), name, value),
-    deleteProperty: (_all, name) => Reflect.deleteProperty(fill(), name),
-    defineProperty: (_all, name, desc) => Reflect.defineProperty(fill(), name, desc),
-  }) as IncomingHttpHeaders;
+  },
+  has: (state, name) => Reflect.has(filled(state), name),
+  ownKeys: (state) => Reflect.ownKeys(filled(state)),
+  getOwnPropertyDescriptor: (state, name) => Reflect.getOwnPropertyDescriptor(filled(state), name),
+  set: (state, name, value) => Reflect.set(filled(state), name, value),
+  deleteProperty: (state, name) => Reflect.deleteProperty(filled(state), name),
+  defineProperty: (state, name, desc) => Reflect.defineProperty(filled(state), name, desc),
+  getPrototypeOf: () => Object.prototype,
+};
+
+function lazyHeaders(web: Headers): IncomingHttpHeaders {
+  return new Proxy<HeadersState>({ web, all: undefined }, LAZY_HEADERS) as unknown as IncomingHttpHeaders;
 }
 
 /** Statuses whose response has no body (a web Response refuses one). */
