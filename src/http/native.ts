@@ -448,13 +448,14 @@ class NativeRes extends EventEmitter implements Res {
     }
     this.writable = false;
     this.emit('finish');
-    this.emit('close');
+    // A client that went away has had its `close` already.
+    if (!this.destroyed) this.emit('close');
     if (done) queueMicrotask(done);
     return this;
   }
 
   destroy(error?: Error): this {
-    if (this.destroyed) return this;
+    if (this.destroyed || this.writableEnded) return this;
     this.destroyed = true;
     this.writable = false;
     if (this.stream) {
