@@ -8,6 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { runCli, runtimeBinary, sleep, spawnCli, tempSite, type CliProcess, type RuntimeName } from './helpers.js';
@@ -201,6 +203,28 @@ for (const runtime of wanted) {
       req.destroy();
       expect(text).toMatch(/event: reload\nid: \d+\ndata: \{"file":"page.ts"\}/);
     });
+
+    it('HTTPS (--https) is served by the runtime\'s node:http2 layer, HTTP/2 included, and the start says so in one line', async () => {
+      const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-rt-cache-'));
+      const tls = await spawnCli(['serve', root, '--port', '0', '--quiet', '--https', '--workers', '0'], { XDG_CACHE_HOME: cache }, runtime);
+      try {
+        expect(tls.url).toMatch(/^https:/);
+        expect(tls.stdout()).toMatch(/HTTPS is served by its node:http2 layer \(HTTP\/2 and HTTP\/1\.1\), not by its native server/);
+        const session = http2.connect(tls.url, { rejectUnauthorized: false });
+        const body = await new Promise<string>((resolve, reject) => {
+          const stream = session.request({ ':path': '/count' });
+          let text = '';
+          stream.setEncoding('utf8');
+          stream.on('data', (c: string) => (text += c));
+          stream.on('end', () => resolve(text));
+          stream.on('error', reject);
+        });
+        session.close();
+        expect(body).toBe('1\n');
+      } finally {
+        await tls.kill();
+      }
+    }, 30_000);
 
     it('a script stuck in a loop does not take the site down: the server process is replaced', async () => {
       const stuck = await fetch(srv.url + '/loop').then(
