@@ -69,6 +69,12 @@ type Handle = (req: Req, res: Res) => void;
 /** What a request needs of its server: the client's address, and the idle timeout lifted (an event stream). */
 interface Peer {
   listening: boolean;
+  /**
+   * Whether the request's signal tells of a client gone mid-response (Bun). Deno's
+   * also aborts after every complete response (and warns once when it is
+   * listened to); there the body stream's cancel says it.
+   */
+  signalsGone: boolean;
   remoteAddress(req: NativeReq): string | undefined;
   keepOpen(req: NativeReq): void;
 }
@@ -88,6 +94,7 @@ export function serveNative(runtime: 'bun' | 'deno', handle: Handle, port: numbe
     let bun: BunServer;
     const peer: Peer = {
       listening: true,
+      signalsGone: true,
       remoteAddress: (req) => bun.requestIP(req.request)?.address,
       keepOpen: (req) => bun.timeout(req.request, 0),
     };
@@ -112,7 +119,7 @@ export function serveNative(runtime: 'bun' | 'deno', handle: Handle, port: numbe
     };
   }
   const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
-  const peer: Peer = { listening: true, remoteAddress: (req) => req.info?.remoteAddr.hostname, keepOpen: () => {} };
+  const peer: Peer = { listening: true, signalsGone: false, remoteAddress: (req) => req.info?.remoteAddr.hostname, keepOpen: () => {} };
   const deno = Deno.serve({ port, hostname: host, onListen() {}, onError: fail }, (request, info) => respond(handle, new NativeReq(request, peer, info)));
   return {
     port: deno.addr.port,
@@ -426,7 +433,7 @@ class NativeRes extends EventEmitter implements Res {
     );
     this.answer(body);
     // The client went away (a closed tab, a cut download): the pipeline stops its file or stream.
-    this.req.request.signal.addEventListener('abort', () => this.gone(), { once: true });
+    if (this.req.peer.signalsGone) this.req.request.signal.addEventListener('abort', () => this.gone(), { once: true });
   }
 
   end(chunk?: string | Uint8Array | (() => void), encoding?: BufferEncoding | (() => void), cb?: () => void): this {
