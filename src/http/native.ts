@@ -372,7 +372,9 @@ class NativeRes extends EventEmitter implements Res {
     for (const k in fields) {
       const v = fields[k];
       if (v === undefined || (whole && k === 'content-length')) continue;
-      if (typeof v === 'object') {
+      if (typeof v === 'object' && v.length === 1) {
+        init[k] = v[0]!; // one Set-Cookie (a new session): the plain object is the runtimes' fast form
+      } else if (typeof v === 'object') {
         pairs ??= [];
         for (const item of v) pairs.push([k, item]);
       } else {
