@@ -2,8 +2,13 @@
  * The whole product on Bun and Deno (SPEC §11): the CLI started under each
  * runtime serves pages, services, .tsx, .tsp, sessions, uploads, live edits,
  * production, `check`; a script stuck in a loop does not take the site down;
- * the session store's memory bound holds. In CI (CI=true) a missing runtime
- * fails; elsewhere it is skipped with a loud message.
+ * the session store's memory bound holds. Every answer goes through the
+ * runtime's own server (Bun.serve, Deno.serve) and http/native.ts, so the
+ * adapter's cases are here too: HEAD, ranges, 304, a large file streamed (and
+ * compressed as it goes), a compressed page, several Set-Cookie, uploads and
+ * body limits, clients that go away mid-file, the live-reload event stream;
+ * HTTPS stays on the runtime's node:http2 layer. In CI (CI=true) a missing
+ * runtime fails; elsewhere it is skipped with a loud message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -104,6 +109,16 @@ for (const runtime of wanted) {
       form.append('file', new Blob([Buffer.alloc(1234, 7)]), 'photo.png');
       const res = await fetch(srv.url + '/upload', { method: 'POST', body: form });
       expect(await res.text()).toBe('photo.png 1234\n');
+      // The body reaches busboy through a Node readable made from the web Request's stream.
+      const big = new FormData();
+      big.append('file', new Blob([Buffer.alloc(3_000_000, 1)]), 'big.bin');
+      expect(await (await fetch(srv.url + '/upload', { method: 'POST', body: big })).text()).toBe('big.bin 3000000\n');
+      // Over --body-limit (1 MB): 413 while reading; malformed JSON: 400; the server goes on.
+      const over = await fetch(srv.url + '/upload', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=' + 'x'.repeat(2_000_000) });
+      expect(over.status).toBe(413);
+      const bad = await fetch(srv.url + '/upload', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' });
+      expect(bad.status).toBe(400);
+      expect((await fetch(srv.url + '/hello')).status).toBe(200);
     });
 
     it('an edit changes the next response (live editing)', async () => {
