@@ -494,4 +494,3 @@ class NativeRes extends EventEmitter implements Res {
   }
 }
 
-export type { NativeReq, NativeRes };
