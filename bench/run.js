@@ -42,6 +42,16 @@ const inTurn = (xs, round) => (round % 2 ? [...xs].reverse() : xs);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
+// --runtime bun|deno: karrigell-ts on that runtime against its own server and node:http (bench/runtime.js).
+const runtimeAt = process.argv.indexOf('--runtime');
+if (runtimeAt > 0) {
+  const { benchRuntime } = await import('./runtime.js');
+  const rows = await benchRuntime(process.argv[runtimeAt + 1], { wrk, inTurn, median, rounds: ROUNDS, selected });
+  console.log('\nSummary (median of %d paired rounds of %ds):', ROUNDS, SECONDS);
+  console.table(rows);
+  process.exit(0);
+}
+
 const WORKLOADS = [
   { name: 'hello-world script', path: '/hello', servers: ['node:http', 'karrigell-ts', 'express'] },
   { name: '10 KB static file', path: '/static.bin', servers: ['node:http', 'karrigell-ts'] },

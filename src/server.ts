@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { createHandler, type EarlyHandler, type ResultFilter } from './http/handler.js';
 import { siteFolder } from './site.js';
 import { relative } from './script/errors.js';
-import { RUNTIME } from './runtime.js';
+import { RUNTIME, RUNTIME_LABEL } from './runtime.js';
 import { createModuleRegistry, type ModuleRegistry } from './script/modules.js';
 import { createLogger, type Logger } from './log.js';
 import { defaultOptions, OptionError, parseOrigin, StartError, type ServerOptions } from './options.js';
@@ -24,13 +24,15 @@ import { watchProcessFaults } from './script/faults.js';
 import { guardProcess } from './script/process-guard.js';
 import { createTypeBanner } from './typecheck/type-banner.js';
 import { loadTls } from './tls.js';
+import type { Req, Res } from './exchange.js';
 import { NOSNIFF_NAME, NOSNIFF_VALUE } from './encoding.js';
 import { boundHeap } from './heap.js';
 import { showsPage } from './http/respond.js';
+import { serveNative, type NativeServer } from './http/native.js';
 
 export interface RunningServer {
-  /** An HTTP/1.1 server, or with TLS an HTTP/2 server that also speaks HTTP/1.1 (ALPN). */
-  server: http.Server | http2.Http2SecureServer;
+  /** An HTTP/1.1 server, or with TLS an HTTP/2 server that also speaks HTTP/1.1 (ALPN); on Bun and Deno without TLS, their own server (http/native.ts). */
+  server: http.Server | http2.Http2SecureServer | NativeServer;
   /** `http://host:port` (`https://…` with TLS) once listening. */
   url: string;
   options: ServerOptions;
@@ -52,6 +54,10 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   if ('problem' in site) throw new OptionError(site.problem);
   const root = site.real;
   const tls = loadTls(options);
+  // Bun and Deno answer through their own servers (Bun.serve, Deno.serve), except over TLS: HTTPS
+  // must also speak HTTP/2, which Bun.serve does not, so there both keep node:http2.
+  const native = RUNTIME !== 'node' && !tls ? RUNTIME : undefined;
+  if (RUNTIME !== 'node' && tls) log.info(`karrigell-ts: on ${RUNTIME_LABEL}, HTTPS is served by its node:http2 layer (HTTP/2 and HTTP/1.1), not by its native server: plain HTTP is faster there`);
   // Production: once started, a later compile (an Include first needed at run time) stops the compiler again.
   let started = false;
   const registry = createModuleRegistry(
@@ -87,13 +93,14 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   // Slow or stalled clients: headers within 10 s, the whole request within 60 s (checked every second).
   const limits = { keepAliveTimeout: 5000, headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000 };
   // With TLS: HTTP/2 and HTTP/1.1 on one port; the HTTP/1.1 connections of an HTTP/2 server take the same limits.
-  const server = tls ? Object.assign(http2.createSecureServer({ ...tls, allowHTTP1: true }), limits) : http.createServer(limits);
+  const server = native ? undefined : tls ? Object.assign(http2.createSecureServer({ ...tls, allowHTTP1: true }), limits) : http.createServer(limits);
+  let nativeServer: NativeServer | undefined;
   let closing: Promise<void> | undefined;
   let lastRequest = 0;
   // Every TLS connection (h2 session or HTTP/1.1) and h2 session, so that close() can end them.
   const sockets = new Set<Socket>();
   const h2sessions = new Set<http2.ServerHttp2Session>();
-  if (tls) {
+  if (tls && server) {
     server.on('secureConnection', (socket: Socket) => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
@@ -122,6 +129,20 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
       });
       onClose.push(() => banner.close());
     }
+    if (native) {
+      nativeServer = listenNative(native, handle, options.port, options.host, log);
+    } else if (server) {
+      listenNode(server, handle);
+      await listen(server, options.port, options.host);
+    }
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start (watcher, watchdog, store …).
+    for (const fn of onClose.reverse()) await Promise.resolve(fn()).catch(() => {});
+    throw err;
+  }
+
+  /** The node:http (or http2) server's listeners. */
+  function listenNode(server: http.Server | http2.Http2SecureServer, handle: (req: Req, res: Res) => void): void {
     // While closing, every HTTP/1.1 answer says `connection: close`: a busy keep-alive client then
     // opens its next connection elsewhere (another worker) instead of finding this one cut.
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -135,16 +156,14 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n${NOSNIFF_NAME}: ${NOSNIFF_VALUE}\r\n\r\n`);
     });
-    await listen(server, options.port, options.host);
-  } catch (err) {
-    // Nothing may keep the process alive after a failed start (watcher, watchdog, store …).
-    for (const fn of onClose.reverse()) await Promise.resolve(fn()).catch(() => {});
-    throw err;
   }
-  const address = server.address() as AddressInfo;
+  const address: Pick<AddressInfo, 'address' | 'family' | 'port'> = server
+    ? (server.address() as AddressInfo)
+    : { address: options.host, family: options.host.includes(':') ? 'IPv6' : 'IPv4', port: nativeServer!.port };
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   function close(graceMs = 10_000): Promise<void> {
+    if (!server) return (closing ??= closeNative(nativeServer!, graceMs));
     closing ??= (async () => {
       // net's close, not http's: http's would also cut every idle keep-alive connection at once, among
       // them those whose client is sending its next request right now (a failed request under load).
@@ -173,7 +192,15 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
     return closing;
   }
 
-  return { server, url: `${tls ? 'https' : 'http'}://${host}:${address.port}`, options: { ...options, root }, registry, sessions, close };
+  /** Bun.serve, Deno.serve: they stop accepting and let running requests finish; after the grace, what is left is cut. */
+  async function closeNative(native: NativeServer, graceMs: number): Promise<void> {
+    const timer = setTimeout(() => native.closeAll(), graceMs);
+    await native.close();
+    clearTimeout(timer);
+    for (const fn of onClose.reverse()) await fn();
+  }
+
+  return { server: server ?? nativeServer!, url: `${tls ? 'https' : 'http'}://${host}:${address.port}`, options: { ...options, root }, registry, sessions, close };
 }
 
 /** The names of a script's scope that are not the request's own: the other providers of SCOPE_NAME_TABLE. */
@@ -216,14 +243,26 @@ function closeWhenIdle(session: http2.ServerHttp2Session, ms: number): void {
   idle();
 }
 
+/** A listen error as the user reads it (the codes are node's; Bun and Deno give the same ones). */
+function listenError(err: NodeJS.ErrnoException, port: number, host: string): Error {
+  if (err.code === 'EADDRINUSE') return new StartError(`port ${port} is already in use on ${host} (choose another with --port, or --port 0 for any free port)`);
+  if (err.code === 'EACCES') return new StartError(`no permission to listen on ${host}:${port} (ports below 1024 need privileges)`);
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return new StartError(`cannot listen on host ${host}: no such local address`);
+  return err;
+}
+
+/** Bun.serve or Deno.serve with the pipeline (http/native.ts); they listen at once. */
+function listenNative(runtime: 'bun' | 'deno', handle: (req: Req, res: Res) => void, port: number, host: string, log: Logger): NativeServer {
+  try {
+    return serveNative(runtime, handle, port, host, (err) => log.error(`karrigell-ts: a request failed in the ${RUNTIME_LABEL} server: ${(err as Error)?.stack ?? String(err)}`));
+  } catch (err) {
+    throw listenError(err as NodeJS.ErrnoException, port, host);
+  }
+}
+
 function listen(server: http.Server | http2.Http2SecureServer, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      if (err.code === 'EADDRINUSE') reject(new StartError(`port ${port} is already in use on ${host} (choose another with --port, or --port 0 for any free port)`));
-      else if (err.code === 'EACCES') reject(new StartError(`no permission to listen on ${host}:${port} (ports below 1024 need privileges)`));
-      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new StartError(`cannot listen on host ${host}: no such local address`));
-      else reject(err);
-    };
+    const onError = (err: NodeJS.ErrnoException): void => reject(listenError(err, port, host));
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

@@ -1,5 +1,5 @@
 /** QUERY: the request's fields from the query string and the body (SPEC §4). */
-import type { IncomingMessage } from 'node:http';
+import type { Req } from '../exchange.js';
 import busboy from 'busboy';
 import type { Fields, UploadedFile } from '../script/context.js';
 import { HttpError } from '../script/signals.js';
@@ -40,7 +40,7 @@ export interface BodyLimits {
 }
 
 /** Reads the request body into `fields` (body fields win over query fields). */
-export async function readBodyFields(req: IncomingMessage, fields: Fields, limits: BodyLimits): Promise<void> {
+export async function readBodyFields(req: Req, fields: Fields, limits: BodyLimits): Promise<void> {
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   const mime = type.split(';', 1)[0]!.trim();
   if (mime === 'multipart/form-data') return readMultipart(req, fields, limits);
@@ -105,7 +105,7 @@ function checkFieldName(name: string, max: number): void {
   }
 }
 
-function hasBody(req: IncomingMessage): boolean {
+function hasBody(req: Req): boolean {
   const len = req.headers['content-length'];
   if (len !== undefined) return len !== '0';
   // HTTP/2 needs no length: a body follows unless the request's HEADERS frame ended the stream.
@@ -118,7 +118,7 @@ function tooLarge(limit: number): HttpError {
 }
 
 /** Buffers a body, failing with 413 as soon as it passes `limit` (never buffering more). */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: Req, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
@@ -153,7 +153,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function readMultipart(req: IncomingMessage, fields: Fields, limits: BodyLimits): Promise<void> {
+function readMultipart(req: Req, fields: Fields, limits: BodyLimits): Promise<void> {
   const limit = limits.uploadLimit;
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(limit));

@@ -14,7 +14,7 @@
  *      e. an error from step 3
  * Every error answer goes out through `fail` → sendError (respond.ts).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Req, Res } from '../exchange.js';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createResolver, type Target } from './resolve.js';
@@ -37,7 +37,7 @@ import { NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
 import { sentCount } from '../log.js';
 
 /** A hook that may answer a request before the path is resolved (e.g. the live-reload endpoint). */
-export type EarlyHandler = (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean;
+export type EarlyHandler = (req: Req, res: Res, pathname: string) => boolean;
 
 /** A hook that may rewrite an HTML result before it is sent (e.g. live-reload injection). */
 export type ResultFilter = (result: PageResult, ctx: PageContext) => void;
@@ -57,7 +57,7 @@ export interface HandlerDeps {
 
 /** Creates the `(req, res)` function of the server. */
 export function createHandler(deps: HandlerDeps): {
-  handle(req: IncomingMessage, res: ServerResponse): void;
+  handle(req: Req, res: Res): void;
   /** Stops the deadline sweeper. */
   close(): void;
   /** Forgets what is cached about a file (and all path resolutions): the watcher calls it. */
@@ -70,7 +70,7 @@ export function createHandler(deps: HandlerDeps): {
   const dev = !options.production;
   const allowedOrigins: ReadonlySet<string> = new Set(options.allowOrigin);
 
-  function handle(req: IncomingMessage, res: ServerResponse): void {
+  function handle(req: Req, res: Res): void {
     const url = req.url ?? '/';
     if (!options.quiet) {
       const started = performance.now();
@@ -83,7 +83,7 @@ export function createHandler(deps: HandlerDeps): {
     }
   }
 
-  function route(req: IncomingMessage, res: ServerResponse, url: string): void {
+  function route(req: Req, res: Res, url: string): void {
     // 1. Split the query off; absolute-form targets keep only their path.
     const q = url.indexOf('?');
     let pathname = q >= 0 ? url.slice(0, q) : url;
@@ -130,7 +130,7 @@ export function createHandler(deps: HandlerDeps): {
    * sent and forgotten without a promise, a timer or a closure; a page that
    * awaits gets its deadline (`--timeout`) when it starts waiting.
    */
-  function runScript(req: IncomingMessage, res: ServerResponse, url: string, search: string, target: Extract<Target, { kind: 'script' }>): void {
+  function runScript(req: Req, res: Res, url: string, search: string, target: Extract<Target, { kind: 'script' }>): void {
     const ctx: PageContext = {
       req,
       res,
@@ -209,7 +209,7 @@ export function createHandler(deps: HandlerDeps): {
   }
 
   /** Development: a static HTML page goes through the filters too (the live-reload script). */
-  function serveFilteredHtml(req: IncomingMessage, res: ServerResponse, file: string): void {
+  function serveFilteredHtml(req: Req, res: Res, file: string): void {
     const result: PageResult = { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: fs.readFileSync(file, 'utf8') };
     const ctx = { req, res, file, root, deps: new Set<string>([file]) } as unknown as PageContext;
     for (const filter of deps.filters) filter(result, ctx);
@@ -217,12 +217,12 @@ export function createHandler(deps: HandlerDeps): {
   }
 
   /** What sendResult needs to compress: the request, undefined with --no-compression. */
-  function acceptEncoding(req: IncomingMessage): IncomingMessage | undefined {
+  function acceptEncoding(req: Req): Req | undefined {
     return options.compression ? req : undefined;
   }
 
   /** One access-log entry (log.ts formats it). */
-  function logAccess(req: IncomingMessage, res: ServerResponse, url: string, ms: number): void {
+  function logAccess(req: Req, res: Res, url: string, ms: number): void {
     const status = res.statusCode;
     const length = sentHeader(res, 'content-length');
     const bodyless = req.method === 'HEAD' || status === 204 || status === 304;
@@ -270,7 +270,7 @@ export function createHandler(deps: HandlerDeps): {
   }
 
   /** Every error answer of a request goes out here (through sendError): HttpError, script error, timeout. */
-  function fail(req: IncomingMessage, res: ServerResponse, url: string, err: unknown, ctx?: PageContext): void {
+  function fail(req: Req, res: Res, url: string, err: unknown, ctx?: PageContext): void {
     if (res.headersSent) {
       res.destroy();
       return;
@@ -324,7 +324,7 @@ export function createHandler(deps: HandlerDeps): {
  * HTTP/1 keeps the head it wrote; HTTP/2's compatibility response keeps them all.
  */
 const SENT_HEADER: Record<string, RegExp> = {};
-function sentHeader(res: ServerResponse, name: string): string | undefined {
+function sentHeader(res: Res, name: string): string | undefined {
   const head = (res as { _header?: unknown })._header;
   if (typeof head === 'string') return (SENT_HEADER[name] ??= new RegExp(`\\r\\n${name}: *([^\\r]*)`, 'i')).exec(head)?.[1];
   const value = res.getHeader(name);

@@ -6,7 +6,7 @@
  * could forget. Requests without either header are not from a browser's
  * cross-origin context (curl, server-to-server calls) and pass.
  */
-import type { IncomingMessage } from 'node:http';
+import type { Req } from '../exchange.js';
 import { normalizeOrigin } from '../options.js';
 
 /** Methods that must not change anything (RFC 9110 §9.2.1): never refused. */
@@ -16,7 +16,7 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
  * Why the request must be refused, or `undefined` when it may go on.
  * `allowed` holds normalised origins (`scheme://host[:port]`, see `normalizeOrigin` in options.ts).
  */
-export function crossOriginRefusal(req: IncomingMessage, allowed: ReadonlySet<string>, trustProxy: boolean): string | undefined {
+export function crossOriginRefusal(req: Req, allowed: ReadonlySet<string>, trustProxy: boolean): string | undefined {
   if (SAFE.has(req.method ?? 'GET')) return undefined;
   const origin = header(req, 'origin');
   const site = header(req, 'sec-fetch-site');
@@ -61,7 +61,7 @@ function hostOf(origin: string): string {
 }
 
 /** The Host the browser used: HTTP/2's :authority, and behind a trusted proxy X-Forwarded-Host. */
-function requestHost(req: IncomingMessage, trustProxy: boolean): string | undefined {
+function requestHost(req: Req, trustProxy: boolean): string | undefined {
   if (trustProxy) {
     const forwarded = header(req, 'x-forwarded-host')?.split(',')[0]?.trim();
     if (forwarded) return forwarded;
@@ -69,7 +69,7 @@ function requestHost(req: IncomingMessage, trustProxy: boolean): string | undefi
   return header(req, 'host') ?? header(req, ':authority');
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
+function header(req: Req, name: string): string | undefined {
   const value = req.headers[name];
   const text = Array.isArray(value) ? value[0] : value;
   return text === undefined || text === '' ? undefined : text;

@@ -3,7 +3,7 @@
  * the live-reload endpoint and 405s all answer through `sendError`, so a
  * status always has the same format (`errorAnswer` in script/errors.ts).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Req, Res } from '../exchange.js';
 import { errorAnswer, errorFormat, type ErrorFormat } from '../script/errors.js';
 import { NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
 
@@ -19,7 +19,7 @@ export interface ErrorOptions {
 }
 
 /** Answers `status` with `message`; a HEAD gets the headers only. Headers already sent: the connection is cut. */
-export function sendError(req: IncomingMessage, res: ServerResponse, status: number, message: string, opts: ErrorOptions = {}): void {
+export function sendError(req: Req, res: Res, status: number, message: string, opts: ErrorOptions = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -49,7 +49,7 @@ const NAVIGATION_DESTS = new Set(['document', 'iframe', 'frame', 'embed', 'objec
  * XMLHttpRequest, htmx), curl or an API client gets exactly what production would
  * send. Browsers say `Sec-Fetch-Dest`; older ones ask for `text/html` when they navigate.
  */
-export function showsPage(req: IncomingMessage): boolean {
+export function showsPage(req: Req): boolean {
   // The live-reload script's own fetch of the page (to morph it) says so.
   if (req.headers['x-karrigell-live'] !== undefined) return true;
   const dest = req.headers['sec-fetch-dest'];

@@ -4,7 +4,7 @@
  * precompressed sibling, or a form made once and kept with the file in memory).
  */
 import fs from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Req, Res } from '../exchange.js';
 import { pipeline, type Readable } from 'node:stream';
 import mime from 'mime-types';
 import { sendError } from './respond.js';
@@ -63,7 +63,7 @@ interface Cached {
 
 /** Creates the static-file responder; its in-memory table is bounded. */
 export function createStaticServer(options: StaticOptions): {
-  serveStatic(req: IncomingMessage, res: ServerResponse, file: string, st: fs.Stats): void;
+  serveStatic(req: Req, res: Res, file: string, st: fs.Stats): void;
   forget(file: string): void;
 } {
   const cache = new Map<string, Cached>();
@@ -166,7 +166,7 @@ export function createStaticServer(options: StaticOptions): {
     return making;
   }
 
-  function serveStatic(req: IncomingMessage, res: ServerResponse, file: string, st: fs.Stats): void {
+  function serveStatic(req: Req, res: Res, file: string, st: fs.Stats): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendError(req, res, 405, `Method ${req.method} is not allowed on a static file`, { headers: { allow: 'GET, HEAD' } });
       return;
@@ -219,7 +219,7 @@ function withFlat(form: Form): Form {
 }
 
 /** Answers with `form` after the preconditions and the range. */
-function answer(req: IncomingMessage, res: ServerResponse, form: Form, st: fs.Stats): void {
+function answer(req: Req, res: Res, form: Form, st: fs.Stats): void {
   const verdict = preconditions(req, form.etag, st.mtime);
   if (verdict === 412) {
     sendError(req, res, 412, 'Precondition failed: the file does not match If-Match or If-Unmodified-Since', { headers: { etag: form.etag } });
@@ -267,7 +267,7 @@ function answer(req: IncomingMessage, res: ServerResponse, form: Form, st: fs.St
  * never opened. Once open, it is closed when the response ends, fails, or its
  * connection goes away.
  */
-function streamFile(req: IncomingMessage, res: ServerResponse, form: Form, start: number, end: number | undefined): void {
+function streamFile(req: Req, res: Res, form: Form, start: number, end: number | undefined): void {
   const open = (): void => {
     if (res.destroyed || req.socket?.destroyed) return;
     const file = fs.createReadStream(form.path, { start, end });
@@ -288,7 +288,7 @@ function streamFile(req: IncomingMessage, res: ServerResponse, form: Form, start
 }
 
 /** Calls `fn` once when the response is over: finished or closed, or its connection closed. */
-function whenGone(req: IncomingMessage, res: ServerResponse, fn: () => void): void {
+function whenGone(req: Req, res: Res, fn: () => void): void {
   const socket = req.socket;
   let done = false;
   const once = (): void => {
@@ -303,7 +303,7 @@ function whenGone(req: IncomingMessage, res: ServerResponse, fn: () => void): vo
 }
 
 /** RFC 9110 §13.2.2: If-Match, else If-Unmodified-Since (412); If-None-Match, else If-Modified-Since (304). */
-function preconditions(req: IncomingMessage, etag: string, mtime: Date): 200 | 304 | 412 {
+function preconditions(req: Req, etag: string, mtime: Date): 200 | 304 | 412 {
   const h = req.headers;
   // Last-Modified has whole seconds: compare at that precision.
   const modified = Math.floor(mtime.getTime() / 1000) * 1000;
@@ -336,7 +336,7 @@ function tagListMatches(list: string, etag: string, strong: boolean): boolean {
 }
 
 /** One byte range (`bytes=a-b`, `a-`, `-n`) if If-Range (when sent) holds; several ranges are answered with the whole file. */
-function parseRange(req: IncomingMessage, size: number, etag: string, lastModified: string): [number, number] | 'unsatisfiable' | undefined {
+function parseRange(req: Req, size: number, etag: string, lastModified: string): [number, number] | 'unsatisfiable' | undefined {
   const header = req.headers.range;
   if (!header || !header.startsWith('bytes=') || req.method !== 'GET') return undefined;
   const ifRange = req.headers['if-range'] as string | undefined;

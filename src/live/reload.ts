@@ -10,8 +10,7 @@
  */
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Server } from 'node:net';
+import type { Req, Res } from '../exchange.js';
 import type { PageResult } from '../script/page.js';
 import type { PageContext } from '../script/context.js';
 import type { LiveMode } from '../options.js';
@@ -42,8 +41,9 @@ interface LoggedChange extends Change {
 }
 
 interface Client {
-  res: ServerResponse;
-  server: Server | undefined;
+  res: Res;
+  /** Its server: the stream ends once it stops listening. */
+  server: { readonly listening: boolean } | undefined;
   page: string;
   extras: Set<string>;
   error: boolean;
@@ -79,7 +79,7 @@ const SOURCE_RE = /\.(?:[cm]?[jt]sx?|tsp|json)$/;
 
 export interface ReloadHub {
   /** The `early` hook: answers the event stream; notes when other requests begin. */
-  early(req: IncomingMessage, res: ServerResponse, pathname: string): boolean;
+  early(req: Req, res: Res, pathname: string): boolean;
   /** The `filters` hook: adds the client script to an HTML result. */
   filter(result: PageResult, ctx: PageContext): void;
   /** Tells the pages concerned by a change; returns the files (pages and extras) of those told to reload. */
@@ -91,7 +91,7 @@ export interface ReloadHub {
 }
 
 /** The in-place update module (update-client.ts): immutable at its URL, which names its content. */
-function serveUpdateModule(req: IncomingMessage, res: ServerResponse): void {
+function serveUpdateModule(req: Req, res: Res): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
     res.end(`Method ${req.method} is not allowed here\n`);
@@ -116,7 +116,7 @@ export function createReloadHub(root: string, mode: LiveMode = 'in-place'): Relo
   const changes: LoggedChange[] = [];
   let seq = 0;
   /** The sequence number when each request began: its response reflects every change up to it. */
-  const startedAt = new WeakMap<IncomingMessage, number>();
+  const startedAt = new WeakMap<Req, number>();
   let ticker: NodeJS.Timeout | undefined;
   let ticks = 0;
   let closed = false;
@@ -152,12 +152,12 @@ export function createReloadHub(root: string, mode: LiveMode = 'in-place'): Relo
     }
   }
 
-  function connect(req: IncomingMessage, res: ServerResponse, search: URLSearchParams): void {
+  function connect(req: Req, res: Res, search: URLSearchParams): void {
     const page = search.get('p');
     const extras = search.getAll('d');
     const client: Client = {
       res,
-      server: (req.socket as { server?: Server }).server,
+      server: (req.socket as { server?: { readonly listening: boolean } }).server,
       page: page ? abs(page) : '',
       extras: new Set(extras.slice(0, EXTRAS_MAX).map(abs)),
       error: search.get('x') === '1',

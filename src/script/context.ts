@@ -2,7 +2,7 @@
  * The types of one request as a script sees it: the context every part of a
  * request reads and writes, the fields, the session holder. Types only.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Req, Res } from '../exchange.js';
 import type { RequestOrigin } from './origin.js';
 
 /** An uploaded file, as found in QUERY. */
@@ -41,8 +41,8 @@ export interface OutputSlot {
 
 /** Everything known about one run of a page script. */
 export interface PageContext {
-  req: IncomingMessage;
-  res: ServerResponse;
+  req: Req;
+  res: Res;
   root: string;
   file: string;
   /** The URL as requested (path and query). */

@@ -1,5 +1,5 @@
 /** Where a request came from: client address, scheme and host (from X-Forwarded-* with --trust-proxy). */
-import type { IncomingMessage } from 'node:http';
+import type { Req } from '../exchange.js';
 
 export interface RequestOrigin {
   clientAddress: string;
@@ -11,7 +11,7 @@ export interface RequestOrigin {
 
 /** What `originOf` needs of a page context: computed on first use, most pages never ask. */
 export interface OriginSource {
-  req: IncomingMessage;
+  req: Req;
   trustProxy: boolean;
   origin: RequestOrigin | undefined;
 }
@@ -20,7 +20,7 @@ export function originOf(ctx: OriginSource): RequestOrigin {
   return (ctx.origin ??= requestOrigin(ctx.req, ctx.trustProxy));
 }
 
-function requestOrigin(req: IncomingMessage, trustProxy: boolean): RequestOrigin {
+function requestOrigin(req: Req, trustProxy: boolean): RequestOrigin {
   // `encrypted` is true on a TLS socket (Bun's plain sockets have it too, false).
   const direct = { clientAddress: req.socket.remoteAddress ?? '', secure: (req.socket as { encrypted?: boolean }).encrypted === true, host: req.headers.host ?? authority(req) };
   if (!trustProxy) return direct;
@@ -37,7 +37,7 @@ function requestOrigin(req: IncomingMessage, trustProxy: boolean): RequestOrigin
 }
 
 /** HTTP/2 names the host in its `:authority` pseudo-header (a request may have no `host`). */
-function authority(req: IncomingMessage): string {
+function authority(req: Req): string {
   const v = req.headers[':authority'];
   return typeof v === 'string' ? v : '';
 }

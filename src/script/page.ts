@@ -1,5 +1,5 @@
 /** Runs a page script for one request and turns what it did into a response (SPEC §3). */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Req, Res } from '../exchange.js';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { isRaw } from '../html.js';
@@ -142,7 +142,7 @@ async function fromReturnValue(ctx: PageContext, value: unknown): Promise<PageRe
  * smaller one pays one comparison (its headers are not even parsed: Node builds
  * `req.headers` on first use).
  */
-export function sendResult(res: ServerResponse, result: PageResult, cookies: string[], head: boolean, compressFor?: IncomingMessage): Promise<void> | undefined {
+export function sendResult(res: Res, result: PageResult, cookies: string[], head: boolean, compressFor?: Req): Promise<void> | undefined {
   if (cookies.length) res.setHeader('set-cookie', cookies);
   let body = result.body;
   if (body instanceof Response) return sendResponse(res, body, result, cookies, head);
@@ -165,7 +165,7 @@ export function sendResult(res: ServerResponse, result: PageResult, cookies: str
   return undefined;
 }
 
-async function sendResponse(res: ServerResponse, body: Response, result: PageResult, cookies: string[], head: boolean): Promise<void> {
+async function sendResponse(res: Res, body: Response, result: PageResult, cookies: string[], head: boolean): Promise<void> {
   res.statusCode = body.status;
   for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
   res.setHeader(NOSNIFF_NAME, NOSNIFF_VALUE);

@@ -1,0 +1,496 @@
+/**
+ * Bun's and Deno's own HTTP servers (`Bun.serve`, `Deno.serve`) in front of the
+ * one request pipeline (SPEC §11). Their `node:http` layers are emulations
+ * that cost Bun 0.58 and Deno 0.37 of their native speed; the native servers
+ * hand us a web `Request` and want a web `Response`. The pipeline is written
+ * against exchange.ts's `Req`/`Res` (the part of node:http it uses), so this
+ * adapter builds a small `Req` over the `Request` (headers made on first
+ * read; the body a Node readable made only when a form or upload is read)
+ * and a `Res` that collects status, headers and body into a `Response`: the
+ * body given to one `end()` as it is, or a `ReadableStream` once the pipeline
+ * writes in pieces (a large static file piped from disk, a compression
+ * stream, the live-reload event stream), with backpressure and the client's
+ * disconnection passed back as node's `drain` and `close`.
+ *
+ * Node never comes here: it keeps node:http's own objects (a web layer on
+ * Node costs about half its throughput). srvx, h3 and Hono adapt the other
+ * way (web objects on top of node:http); this one is ours and thin.
+ */
+import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
+import cluster from 'node:cluster';
+import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
+import type { Req, ReqSocket, Res } from '../exchange.js';
+
+/** What `Bun.serve` and `Deno.serve` give and take (the parts used here: no type packages needed). */
+interface BunServer {
+  readonly port: number;
+  stop(closeActiveConnections?: boolean): Promise<void> | void;
+  requestIP(request: Request): { address: string } | null;
+  timeout(request: Request, seconds: number): void;
+}
+interface BunApi {
+  serve(options: {
+    port: number;
+    hostname: string;
+    reusePort?: boolean;
+    idleTimeout?: number;
+    fetch(request: Request, server: BunServer): Response | Promise<Response>;
+    error(err: Error): Response;
+  }): BunServer;
+}
+interface DenoServeInfo {
+  remoteAddr: { hostname: string };
+}
+interface DenoServer {
+  readonly addr: { hostname: string; port: number };
+  shutdown(): Promise<void>;
+}
+interface DenoApi {
+  serve(
+    options: { port: number; hostname: string; onListen(): void; onError(err: unknown): Response },
+    handler: (request: Request, info: DenoServeInfo) => Response | Promise<Response>,
+  ): DenoServer;
+}
+
+/** The native server, as server.ts sees it. */
+export interface NativeServer {
+  readonly port: number;
+  /** False once close() began: open event streams end then (live/reload.ts checks it). */
+  readonly listening: boolean;
+  /** Stops accepting; resolves once the requests under way are answered. */
+  close(): Promise<void>;
+  /** Cuts what is still open (after close()'s grace). */
+  closeAll(): void;
+}
+
+type Handle = (req: Req, res: Res) => void;
+
+/** What a request needs of its server: the client's address, and the idle timeout lifted (an event stream). */
+interface Peer {
+  listening: boolean;
+  /**
+   * Whether the request's signal tells of a client gone mid-response (Bun). Deno's
+   * also aborts after every complete response (and warns once when it is
+   * listened to); there the body stream's cancel says it.
+   */
+  signalsGone: boolean;
+  remoteAddress(req: NativeReq): string | undefined;
+  keepOpen(req: NativeReq): void;
+}
+
+/**
+ * Starts `Bun.serve` or `Deno.serve` on port/host with `handle` as the
+ * pipeline. A listen error is thrown with node's codes (EADDRINUSE …) so that
+ * server.ts reports it as it does on Node.
+ */
+export function serveNative(runtime: 'bun' | 'deno', handle: Handle, port: number, host: string, onError: (err: unknown) => void): NativeServer {
+  const fail = (err: unknown): Response => {
+    onError(err);
+    return new Response('Internal Server Error\n', { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  };
+  if (runtime === 'bun') {
+    const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
+    let bun: BunServer;
+    const peer: Peer = {
+      listening: true,
+      signalsGone: true,
+      remoteAddress: (req) => bun.requestIP(req.request)?.address,
+      keepOpen: (req) => bun.timeout(req.request, 0),
+    };
+    bun = Bun.serve({
+      port,
+      hostname: host,
+      // Workers of --workers (node:cluster) each listen on the port: the kernel spreads the connections.
+      reusePort: cluster.isWorker,
+      fetch: (request) => respond(handle, new NativeReq(request, peer, undefined)),
+      error: fail,
+    });
+    return {
+      port: bun.port,
+      get listening() {
+        return peer.listening;
+      },
+      close: async () => {
+        peer.listening = false;
+        await bun.stop(false);
+      },
+      closeAll: () => void bun.stop(true),
+    };
+  }
+  const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
+  const peer: Peer = { listening: true, signalsGone: false, remoteAddress: (req) => req.info?.remoteAddr.hostname, keepOpen: () => {} };
+  const deno = Deno.serve({ port, hostname: host, onListen() {}, onError: fail }, (request, info) => respond(handle, new NativeReq(request, peer, info)));
+  return {
+    port: deno.addr.port,
+    get listening() {
+      return peer.listening;
+    },
+    close: () => {
+      peer.listening = false;
+      return deno.shutdown();
+    },
+    // Deno has no forced close: shutdown() already refuses new connections, the rest ends with the process.
+    closeAll: () => {},
+  };
+}
+
+/** Runs the pipeline; a response written at once goes back without a promise. */
+function respond(handle: Handle, req: NativeReq): Response | Promise<Response> {
+  const res = new NativeRes(req);
+  req.res = res;
+  handle(req, res);
+  return res.response ?? new Promise<Response>((resolve) => (res.resolve = resolve));
+}
+
+/**
+ * A request's headers as node's plain object, without copying them all: a
+ * page reads one or two (the cookie, Accept-Encoding), and walking a web
+ * Headers costs a sort on Deno. A name read is looked up in the Headers; the
+ * object is filled in full the first time it is walked, tested with `in`,
+ * changed or described (`HEADERS` in a script). One handler for every
+ * request: the proxy's target holds the request's own state.
+ */
+interface HeadersState {
+  web: Headers;
+  all: Record<string, string> | undefined;
+}
+
+function filled(state: HeadersState): Record<string, string> {
+  if (state.all) return state.all;
+  const all: Record<string, string> = {};
+  state.web.forEach((value, name) => (all[name] = value));
+  return (state.all = all);
+}
+
+const LAZY_HEADERS: ProxyHandler<HeadersState> = {
+  get(state, name) {
+    if (state.all || typeof name !== 'string') return Reflect.get(filled(state), name);
+    try {
+      return state.web.get(name) ?? undefined;
+    } catch {
+      return undefined; // not a header name (Headers.get throws): node's object has no such key either
+    }
+  },
+  has: (state, name) => Reflect.has(filled(state), name),
+  ownKeys: (state) => Reflect.ownKeys(filled(state)),
+  getOwnPropertyDescriptor: (state, name) => Reflect.getOwnPropertyDescriptor(filled(state), name),
+  set: (state, name, value) => Reflect.set(filled(state), name, value),
+  deleteProperty: (state, name) => Reflect.deleteProperty(filled(state), name),
+  defineProperty: (state, name, desc) => Reflect.defineProperty(filled(state), name, desc),
+  getPrototypeOf: () => Object.prototype,
+};
+
+function lazyHeaders(web: Headers): IncomingHttpHeaders {
+  return new Proxy<HeadersState>({ web, all: undefined }, LAZY_HEADERS) as unknown as IncomingHttpHeaders;
+}
+
+/** Statuses whose response has no body (a web Response refuses one). */
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/*
+ * Classes, unlike the rest of the code base: two objects per request on the hot
+ * path, with their methods on one shared prototype (closures per request would
+ * cost more), and node:http's own request and response are classes of this shape.
+ */
+
+/** A `Req` over a web Request. */
+class NativeReq implements Req {
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion = '1.1';
+  readonly httpVersionMajor = 1;
+  res!: NativeRes;
+  private heads: IncomingHttpHeaders | undefined;
+  private body: Readable | undefined;
+  private ended = false;
+  private sock: NativeSocket | undefined;
+
+  constructor(
+    readonly request: Request,
+    readonly peer: Peer,
+    readonly info: DenoServeInfo | undefined,
+  ) {
+    this.method = request.method;
+    // Path and query: what node's req.url holds (the web Request has the whole URL).
+    const href = request.url;
+    const slash = href.indexOf('/', href.indexOf('//') + 2);
+    this.url = slash < 0 ? '/' : href.slice(slash);
+  }
+
+  /** Node's form (lower-case names, repeated ones joined), read on demand: see lazyHeaders. */
+  get headers(): IncomingHttpHeaders {
+    return (this.heads ??= lazyHeaders(this.request.headers));
+  }
+
+  set headers(value: IncomingHttpHeaders) {
+    this.heads = value;
+  }
+
+  get complete(): boolean {
+    return this.request.body === null || this.ended;
+  }
+
+  get socket(): ReqSocket {
+    return (this.sock ??= new NativeSocket(this));
+  }
+
+  /** The body as a Node readable, made on first use (most requests never read one). */
+  private readable(): Readable {
+    if (this.body) return this.body;
+    const web = this.request.body;
+    this.body = web ? Readable.fromWeb(web as import('node:stream/web').ReadableStream) : Readable.from([]);
+    this.body.once('end', () => (this.ended = true));
+    return this.body;
+  }
+
+  on(event: string, listener: (...args: any[]) => void): this { // eslint-disable-line @typescript-eslint/no-explicit-any
+    this.readable().on(event, listener);
+    return this;
+  }
+
+  off(event: string, listener: (...args: any[]) => void): this { // eslint-disable-line @typescript-eslint/no-explicit-any
+    this.body?.off(event, listener);
+    return this;
+  }
+
+  pause(): this {
+    this.body?.pause();
+    return this;
+  }
+
+  pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean | undefined }): T {
+    return this.readable().pipe(destination, options);
+  }
+
+  unpipe(destination?: NodeJS.WritableStream): this {
+    this.body?.unpipe(destination);
+    return this;
+  }
+}
+
+/** The connection, as far as the pipeline asks: the address, and `close` when the client goes. */
+class NativeSocket implements ReqSocket {
+  constructor(private readonly req: NativeReq) {}
+  get remoteAddress(): string | undefined {
+    return this.req.peer.remoteAddress(this.req);
+  }
+  get destroyed(): boolean {
+    return this.req.res.destroyed;
+  }
+  /** The server whose `listening` an event stream watches (live/reload.ts). */
+  get server(): { readonly listening: boolean } {
+    return this.req.peer;
+  }
+  /** The native servers send each write at once. */
+  setNoDelay(): this {
+    return this;
+  }
+  /** 0: an event stream stays open however long it is quiet (Bun ends idle connections after 10 s). */
+  setTimeout(ms: number): this {
+    if (ms === 0) this.req.peer.keepOpen(this.req);
+    return this;
+  }
+  once(event: 'close', listener: () => void): this {
+    this.req.res.once(event, listener);
+    return this;
+  }
+  off(event: 'close', listener: () => void): this {
+    this.req.res.off(event, listener);
+    return this;
+  }
+}
+
+type HeaderValue = number | string | readonly string[];
+/** What a web Response takes as its body. */
+type WebBody = ConstructorParameters<typeof Response>[0];
+
+/** A `Res` that becomes a web Response: at `end()` with its body, or at the first `write()` with a stream. */
+class NativeRes extends EventEmitter implements Res {
+  statusCode = 200;
+  headersSent = false;
+  destroyed = false;
+  writableEnded = false;
+  writable = true;
+  /** The Response, once made (taken by `respond` when the pipeline answered at once). */
+  response: Response | undefined;
+  /** Waiting for the Response (an answer that came later). */
+  resolve: ((response: Response) => void) | undefined;
+  private fields: Record<string, HeaderValue> | undefined;
+  private stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+  private needDrain = false;
+
+  constructor(private readonly req: NativeReq) {
+    super();
+  }
+
+  get socket(): ReqSocket {
+    return this.req.socket;
+  }
+
+  setHeader(name: string, value: HeaderValue): this {
+    (this.fields ??= {})[name.toLowerCase()] = value;
+    return this;
+  }
+
+  getHeader(name: string): number | string | string[] | undefined {
+    return this.fields?.[name.toLowerCase()] as number | string | string[] | undefined;
+  }
+
+  getHeaderNames(): string[] {
+    return this.fields ? Object.keys(this.fields) : [];
+  }
+
+  removeHeader(name: string): void {
+    if (this.fields) delete this.fields[name.toLowerCase()];
+  }
+
+  writeHead(status: number, headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
+    if (this.headersSent) throw new Error('Cannot write headers after they are sent to the client');
+    this.statusCode = status;
+    if (Array.isArray(headers)) {
+      // node's flat form: name, value, name, value …
+      for (let i = 0; i + 1 < headers.length; i += 2) this.setHeader(String(headers[i]), headers[i + 1] as HeaderValue);
+    } else if (headers) {
+      // The pipeline's objects are fresh and lower-case: the common case takes the object as it is.
+      if (this.fields === undefined) this.fields = headers as Record<string, HeaderValue>;
+      else for (const k in headers) if (headers[k] !== undefined) this.setHeader(k, headers[k]);
+    }
+    this.headersSent = true;
+    return this;
+  }
+
+  /**
+   * The web Response's headers: a plain object unless a name repeats (several
+   * Set-Cookie). Content-Length is left to the runtime when the body is
+   * whole (it knows the length; one header less to check on every page).
+   */
+  private headersInit(whole: boolean): Record<string, string> | [string, string][] {
+    const fields = this.fields;
+    const init: Record<string, string> = {};
+    let pairs: [string, string][] | undefined;
+    for (const k in fields) {
+      const v = fields[k];
+      if (v === undefined || (whole && k === 'content-length')) continue;
+      if (typeof v === 'object' && v.length === 1) {
+        init[k] = v[0]!; // one Set-Cookie (a new session): the plain object is the runtimes' fast form
+      } else if (typeof v === 'object') {
+        pairs ??= [];
+        for (const item of v) pairs.push([k, item]);
+      } else {
+        init[k] = typeof v === 'string' ? v : String(v);
+      }
+    }
+    if (!pairs) return init;
+    for (const k in init) pairs.push([k, init[k]!]);
+    return pairs;
+  }
+
+  /**
+   * Makes the Response. Invalid headers throw here, as node's writeHead does,
+   * before anything is sent: the head is then not sent, and the pipeline's
+   * error answer replaces it.
+   */
+  private answer(body: WebBody): void {
+    let response: Response;
+    try {
+      response = new Response(body, { status: this.statusCode, headers: this.headersInit(body !== null && !(body instanceof ReadableStream)) });
+    } catch (err) {
+      this.headersSent = false;
+      this.fields = undefined;
+      throw err;
+    }
+    this.headersSent = true;
+    if (this.resolve) this.resolve(response);
+    else this.response = response;
+  }
+
+  write(chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean {
+    if (this.writableEnded || this.destroyed) return false;
+    if (!this.stream) this.startStream();
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
+    if (bytes.byteLength) this.stream!.enqueue(bytes);
+    const done = typeof encoding === 'function' ? encoding : cb;
+    if (done) queueMicrotask(() => done());
+    if ((this.stream!.desiredSize ?? 1) > 0) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  /** The body goes as a stream from here on: the head goes out now, each write as it comes. */
+  private startStream(): void {
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.stream = controller;
+        },
+        pull: () => {
+          if (!this.needDrain) return;
+          this.needDrain = false;
+          this.emit('drain');
+        },
+        cancel: () => this.gone(),
+      },
+      { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
+    );
+    this.answer(body);
+    // The client went away (a closed tab, a cut download): the pipeline stops its file or stream.
+    if (this.req.peer.signalsGone) this.req.request.signal.addEventListener('abort', () => this.gone(), { once: true });
+  }
+
+  end(chunk?: string | Uint8Array | (() => void), encoding?: BufferEncoding | (() => void), cb?: () => void): this {
+    if (this.writableEnded) return this;
+    const body = typeof chunk === 'function' ? undefined : chunk;
+    const done = typeof chunk === 'function' ? chunk : typeof encoding === 'function' ? encoding : cb;
+    if (this.stream) {
+      if (body !== undefined && !this.destroyed) this.write(body, typeof encoding === 'string' ? encoding : undefined);
+      this.writableEnded = true;
+      try {
+        this.stream.close();
+      } catch {
+        // Already cancelled by the client.
+      }
+    } else {
+      const none = body === undefined || this.req.method === 'HEAD' || NULL_BODY.has(this.statusCode);
+      this.answer(none ? null : typeof body === 'string' && typeof encoding === 'string' && encoding !== 'utf8' ? Buffer.from(body, encoding) : (body as WebBody));
+      this.writableEnded = true;
+    }
+    this.writable = false;
+    this.emit('finish');
+    // A client that went away has had its `close` already.
+    if (!this.destroyed) this.emit('close');
+    if (done) queueMicrotask(done);
+    return this;
+  }
+
+  destroy(error?: Error): this {
+    if (this.destroyed || this.writableEnded) return this;
+    this.destroyed = true;
+    this.writable = false;
+    if (this.stream) {
+      try {
+        this.stream.error(error ?? new Error('response destroyed'));
+      } catch {
+        // Closed already.
+      }
+    } else if (!this.writableEnded) {
+      // Nothing sent yet: a body that fails at once cuts the connection, as node's destroy() does.
+      const broken = new ReadableStream<Uint8Array>({ start: (c) => c.error(error ?? new Error('response destroyed')) });
+      this.headersSent = true;
+      const response = new Response(broken, { status: this.statusCode });
+      if (this.resolve) this.resolve(response);
+      else this.response = response;
+    }
+    this.emit('close');
+    return this;
+  }
+
+  /** The client went away before the end. */
+  private gone(): void {
+    if (this.writableEnded || this.destroyed) return;
+    this.destroyed = true;
+    this.writable = false;
+    this.emit('close');
+  }
+}
+
