@@ -16,6 +16,11 @@ const { createTypeBanner } = (await import(path.join(PROJECT, 'dist', 'typecheck
   createTypeBanner(root: string, log: { access(): void; info(m: string): void; error(m: string): void }, options?: { idleMs?: number }): Banner;
 };
 
+const { releaseTsWorker, tsWorkerGeneration } = (await import(path.join(PROJECT, 'dist', 'syntax', 'ts-worker.js'))) as {
+  releaseTsWorker(): Promise<void>;
+  tsWorkerGeneration(): number | undefined;
+};
+
 const BANNER = 'id="kts-type-errors"';
 
 const root = tempSite({
@@ -107,12 +112,16 @@ describe('type banner', () => {
     const threads = (): number => Number(/Threads:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]);
     await get(server.url + '/bad', {}); // compiled
     await sleep(500);
+    // The one TypeScript worker still serves the earlier tests' server: stopped here, so that a start shows.
+    await releaseTsWorker();
+    expect(tsWorkerGeneration()).toBeUndefined();
     const before = threads();
     for (const headers of [{}, { accept: '*/*' }, { 'sec-fetch-dest': 'empty', accept: 'text/html' }]) {
       expect((await get(server.url + '/bad', headers)).text).not.toContain(BANNER);
     }
     await sleep(1000); // well past the debounce
     expect(threads()).toBe(before);
+    expect(tsWorkerGeneration()).toBeUndefined();
     const body = await poll(server.url + '/bad', (b) => b.includes(BANNER));
     expect(body).toContain('bad.ts:1:7');
     expect(threads()).toBeGreaterThan(before);

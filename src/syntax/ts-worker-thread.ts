@@ -1,0 +1,65 @@
+/**
+ * The TypeScript worker's thread (see ts-worker.ts): runs the jobs it is
+ * sent, one at a time, in the order they come. A job is either one of this
+ * room's (`tsx-statements`, `heap`) or the URL of a module exporting
+ * `run(input)`, loaded once (so the module may keep state between jobs,
+ * as the type checker keeps its LanguageService). Every job shares the one
+ * `typescript` module this thread loads.
+ * In: `{ id, job, input }`. Out: `{ id, output }` or `{ id, error }`.
+ */
+import { parentPort } from 'node:worker_threads';
+import v8 from 'node:v8';
+import { printTopLevelJsx } from './tsx-statements.js';
+
+type Run = (input: unknown) => unknown;
+
+const builtin: Record<string, Run> = {
+  'tsx-statements': (input) => {
+    const { source, fileName } = input as { source: string; fileName: string };
+    return printTopLevelJsx(source, fileName);
+  },
+  /** The thread's heap, for the memory bench and tests. */
+  heap: () => v8.getHeapStatistics(),
+};
+
+const modules = new Map<string, Promise<Run>>();
+
+function runnerOf(job: string): Promise<Run> | Run {
+  const own = builtin[job];
+  if (own) return own;
+  let loaded = modules.get(job);
+  if (!loaded) {
+    loaded = import(job).then((m: { run?: Run }) => {
+      if (typeof m.run !== 'function') throw new Error(`the job module ${job} exports no run function`);
+      return m.run;
+    });
+    modules.set(job, loaded);
+  }
+  return loaded;
+}
+
+// One job at a time: a job module's state (the checker) is never used by two jobs at once.
+// This room's jobs (a .tsx compile, which a request waits for) go before the queued module
+// jobs (a type check per file, which nobody waits for).
+const queued: Array<{ id: number; job: string; input: unknown }> = [];
+let running = false;
+
+async function drain(): Promise<void> {
+  running = true;
+  while (queued.length) {
+    const first = queued.findIndex((m) => m.job in builtin);
+    const [msg] = queued.splice(first >= 0 ? first : 0, 1);
+    try {
+      const output = await (await runnerOf(msg!.job))(msg!.input);
+      parentPort!.postMessage({ id: msg!.id, output });
+    } catch (err) {
+      parentPort!.postMessage({ id: msg!.id, error: (err as Error)?.stack ?? String(err) });
+    }
+  }
+  running = false;
+}
+
+parentPort!.on('message', (msg: { id: number; job: string; input: unknown }) => {
+  queued.push(msg);
+  if (!running) void drain();
+});
