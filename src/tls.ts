@@ -11,10 +11,10 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { OptionError } from './options.js';
+import { cacheFolder } from './cache.js';
 
 export interface TlsFiles {
   key: Buffer;
@@ -42,11 +42,8 @@ export function loadTls(o: { tlsCert?: string; tlsKey?: string; https?: boolean 
   return files;
 }
 
-/** Where the development certificate is kept: `$XDG_CACHE_HOME/karrigell-ts`, else `~/.cache/karrigell-ts` (`%LOCALAPPDATA%` on Windows). */
-export function certificateCache(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || (process.platform === 'win32' && env.LOCALAPPDATA) || path.join(os.homedir(), '.cache');
-  return path.join(base, 'karrigell-ts');
-}
+/** Where the development certificate is kept: the cache folder (cache.ts). */
+export const certificateCache = cacheFolder;
 
 /**
  * For a primary before it forks its workers: makes (or finds) the kept `--https` certificate and

@@ -7,9 +7,12 @@
  * `typescript` module this thread loads.
  * In: `{ id, job, input }`. Out: `{ id, output }` or `{ id, error }`.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import v8 from 'node:v8';
 import { printTopLevelJsx } from './tsx-statements.js';
+import { keepCodeCache, loadTypescript } from './typescript.js';
+
+const { cacheDir } = workerData as { cacheDir: string };
 
 type Run = (input: unknown) => unknown;
 
@@ -50,11 +53,13 @@ async function drain(): Promise<void> {
     const first = queued.findIndex((m) => m.job in builtin);
     const [msg] = queued.splice(first >= 0 ? first : 0, 1);
     try {
+      if (msg!.job !== 'heap') loadTypescript(cacheDir); // every job's TypeScript, from the code cache
       const output = await (await runnerOf(msg!.job))(msg!.input);
       parentPort!.postMessage({ id: msg!.id, output });
     } catch (err) {
       parentPort!.postMessage({ id: msg!.id, error: (err as Error)?.stack ?? String(err) });
     }
+    if (!queued.length) keepCodeCache();
   }
   running = false;
 }

@@ -15,6 +15,7 @@
  * the next job. It holds the process open only while a job runs.
  */
 import { Worker } from 'node:worker_threads';
+import { cacheFolder } from '../cache.js';
 
 /** A worker idle this long is stopped; the next job starts another. */
 export const IDLE_MS = 30_000;
@@ -65,6 +66,7 @@ let idleUntil = 0;
 
 function start(): Worker {
   const w = new Worker(new URL('./ts-worker-thread.js', import.meta.url), {
+    workerData: { cacheDir: cacheFolder() },
     resourceLimits: { maxOldGenerationSizeMb: HEAP_MB, maxYoungGenerationSizeMb: YOUNG_MB },
   });
   generation++;

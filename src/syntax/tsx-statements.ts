@@ -2,17 +2,10 @@
  * In a `.tsx` page, a JSX element standing as a statement at the top level is
  * printed: `<h1>Hi {name}</h1>;` becomes `print(<h1>Hi {name}</h1>);`.
  */
-import { createRequire } from 'node:module';
 import { runTsJob, type TsWorkerError } from './ts-worker.js';
+import { loadTypescript } from './typescript.js';
 import type ts from 'typescript';
 
-let typescript: typeof ts | undefined;
-
-/** Loads the TypeScript compiler on first use only. */
-function loadTypescript(): typeof ts {
-  typescript ??= createRequire(import.meta.url)('typescript') as typeof ts;
-  return typescript;
-}
 
 /**
  * Wraps every top-level JSX expression statement of a `.tsx` source in
