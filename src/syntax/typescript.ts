@@ -12,6 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createRequire } from 'node:module';
 import type ts from 'typescript';
@@ -38,8 +39,9 @@ export function loadTypescript(cacheDir?: string): typeof ts {
 function loadCached(file: string, cacheDir: string): typeof ts {
   const source = fs.readFileSync(file, 'utf8');
   const st = fs.statSync(file);
-  // V8 checks the source and its own version and flags; the name keeps one file per TypeScript and Node.
-  const cacheFile = path.join(cacheDir, `typescript-${st.size}-${Math.trunc(st.mtimeMs)}-${process.version}-${process.arch}.v8cache`);
+  // V8 rejects a cache made by another V8 or under other flags (the server sets some as it runs,
+  // heap.ts): the name holds the tag of both, so that each set of flags keeps its own file.
+  const cacheFile = path.join(cacheDir, `typescript-${st.size}-${Math.trunc(st.mtimeMs)}-${v8.cachedDataVersionTag()}.v8cache`);
   let cachedData: Buffer | undefined;
   try {
     cachedData = fs.readFileSync(cacheFile);
