@@ -1,6 +1,6 @@
 /**
  * The TypeScript worker's thread (see ts-worker.ts): runs the jobs it is
- * sent, one at a time, in the order they come. A job is either one of this
+ * sent, one at a time (this room's first, see below). A job is either one of this
  * room's (`tsx-statements`, `heap`) or the URL of a module exporting
  * `run(input)`, loaded once (so the module may keep state between jobs,
  * as the type checker keeps its LanguageService). Every job shares the one

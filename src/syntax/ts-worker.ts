@@ -12,7 +12,8 @@
  * stopped once it has been idle as long as its last jobs asked (`idleMs`,
  * 30 s by default: loading TypeScript again takes a few hundred ms, so it
  * stays for the next edit) or at once by `releaseTsWorker`; started again by
- * the next job. It holds the process open only while a job runs.
+ * the next job. It holds the process open only while a job that asks so
+ * runs (a compile a request waits for, not a background check).
  */
 import { Worker } from 'node:worker_threads';
 import { cacheFolder } from '../cache.js';
@@ -53,6 +54,7 @@ interface Pending {
   resolve(output: unknown): void;
   reject(err: Error): void;
   idleMs: number;
+  hold: boolean;
 }
 
 let worker: Worker | undefined;
@@ -75,10 +77,8 @@ function start(): Worker {
     if (!job || worker !== w) return;
     pending.delete(reply.id);
     idleUntil = Math.max(idleUntil, Date.now() + job.idleMs);
-    if (!pending.size) {
-      w.unref();
-      armIdle();
-    }
+    if (![...pending.values()].some((p) => p.hold)) w.unref();
+    if (!pending.size) armIdle();
     if (reply.error !== undefined) job.reject(new Error(reply.error));
     else job.resolve(reply.output);
   });
@@ -113,17 +113,19 @@ function armIdle(): void {
 
 /**
  * Runs JOB with INPUT (structured-cloneable) on the TypeScript worker,
- * starting it if needed. The worker stays at least `idleMs` after the job.
+ * starting it if needed. The worker stays at least `idleMs` after the job;
+ * with `hold` (the default) the job keeps the process alive until it ends.
  * Rejects with the job's error, or a `TsWorkerError` when the worker stopped.
  */
-export function runTsJob<T>(job: TsJob, input: unknown, { idleMs = IDLE_MS }: { idleMs?: number } = {}): Promise<T> {
-  worker ??= start();
+export function runTsJob<T>(job: TsJob, input: unknown, { idleMs = IDLE_MS, hold = true }: { idleMs?: number; hold?: boolean } = {}): Promise<T> {
+  const w = (worker ??= start());
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = undefined;
-  worker.ref();
+  if (hold) w.ref();
+  else if (![...pending.values()].some((p) => p.hold)) w.unref();
   const id = nextId++;
-  worker.postMessage({ id, job, input });
-  return new Promise<T>((resolve, reject) => pending.set(id, { resolve: resolve as (o: unknown) => void, reject, idleMs }));
+  w.postMessage({ id, job, input });
+  return new Promise<T>((resolve, reject) => pending.set(id, { resolve: resolve as (o: unknown) => void, reject, idleMs, hold }));
 }
 
 /** The number of the running worker (each start counts one), or undefined when none runs. */

@@ -50,7 +50,7 @@ export function createTypeBanner(
   async function drop(): Promise<void> {
     if (!holdsChecker()) return void (checkerOn = undefined);
     checkerOn = undefined;
-    await runTsJob(JOB, { root, drop: true }, { idleMs: 0 }).catch(() => undefined);
+    await runTsJob(JOB, { root, drop: true }, { idleMs: 0, hold: false }).catch(() => undefined);
   }
 
   /** Drops the checker once it has been idle for idleMs (the next flush makes another). */
@@ -87,7 +87,7 @@ export function createTypeBanner(
     pending.clear();
     const started = performance.now();
     const checks = files.map((file) =>
-      runTsJob<TypeDiagnostic[]>(JOB, { root, file }, { idleMs }).then((diagnostics) => {
+      runTsJob<TypeDiagnostic[]>(JOB, { root, file }, { idleMs, hold: false }).then((diagnostics) => {
         known.set(file, diagnostics);
         checkerOn = tsWorkerGeneration();
       }),
