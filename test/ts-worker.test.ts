@@ -116,6 +116,40 @@ describe('the TypeScript worker', () => {
     expect(tsWorker.tsWorkerGeneration()).toBe(generation + 1);
   }, 30_000);
 
+  it('loads TypeScript from a code cache it keeps in the cache folder; a damaged one is made again', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-cache-'));
+    const saved = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = home; // read by each new worker
+    const folder = path.join(home, 'karrigell-ts');
+    const cacheFiles = (): string[] => (fs.existsSync(folder) ? fs.readdirSync(folder).filter((n) => n.endsWith('.v8cache')) : []);
+    type Load = { version: string; loadedBy: string };
+    try {
+      await tsWorker.releaseTsWorker();
+      const first = await tsWorker.runTsJob<Load>('typescript', null);
+      expect(first.loadedBy).toBe('new cache');
+      // Written once the queue is empty, whole (a temporary file renamed).
+      expect(await until(() => cacheFiles().length === 1, 10_000)).toBe(true);
+      expect(cacheFiles()[0]).toMatch(new RegExp(`^typescript-${first.version.replace(/\./g, '\\.')}-\\d+-\\d+\\.v8cache$`));
+      await sleep(200);
+      await tsWorker.releaseTsWorker();
+      const second = await tsWorker.runTsJob<Load>('typescript', null);
+      expect(second).toEqual({ version: first.version, loadedBy: 'cache' });
+      expect(await printTopLevelJsxOffThread('<p>cached</p>\n', 'c.tsx')).toBe('print(<p>cached</p>)\n');
+      await tsWorker.releaseTsWorker();
+      fs.writeFileSync(path.join(folder, cacheFiles()[0]!), 'not a code cache');
+      const third = await tsWorker.runTsJob<Load>('typescript', null);
+      expect(third.loadedBy).toBe('new cache'); // V8 rejected it: compiled as usual
+      expect(await printTopLevelJsxOffThread('<p>again</p>\n', 'd.tsx')).toBe('print(<p>again</p>)\n');
+      expect(await until(() => fs.statSync(path.join(folder, cacheFiles()[0]!)).size > 1000, 10_000)).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+      await sleep(200);
+      await tsWorker.releaseTsWorker();
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('reports a failed job, and a stopped worker, as errors; the next job works', async () => {
     await expect(tsWorker.runTsJob(JOB, 'throw')).rejects.toThrow('the job failed on purpose');
     // A worker that dies under its jobs fails them (a .tsx pass queued behind is run again on a new one).

@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { printTopLevelJsx } from './tsx-statements.js';
-import { keepCodeCache, loadTypescript } from './typescript.js';
+import { keepCodeCache, loadTypescript, typescriptLoad } from './typescript.js';
 
 const { cacheDir } = workerData as { cacheDir: string };
 
@@ -24,6 +24,8 @@ const builtin: Record<string, Run> = {
   },
   /** The thread's heap, for the memory bench and tests. */
   heap: () => v8.getHeapStatistics(),
+  /** How its TypeScript was loaded (tests). */
+  typescript: () => ({ version: loadTypescript(cacheDir).version, loadedBy: typescriptLoad() }),
 };
 
 const modules = new Map<string, Promise<Run>>();

@@ -18,6 +18,8 @@ import { createRequire } from 'node:module';
 import type ts from 'typescript';
 
 let typescript: typeof ts | undefined;
+/** How this isolate's TypeScript was loaded: from a code cache, making one, or plainly (no cache folder, or it failed). */
+let loadedBy: 'cache' | 'new cache' | 'require' | undefined;
 /** Writes the code cache once the jobs have compiled the functions they use (set when there is none to use). */
 let saveCache: (() => void) | undefined;
 
@@ -32,16 +34,26 @@ export function loadTypescript(cacheDir?: string): typeof ts {
       // Loaded as usual below: the cache only saves memory and time.
     }
   }
+  loadedBy ??= typescript ? (saveCache ? 'new cache' : 'cache') : 'require';
   typescript ??= require('typescript') as typeof ts;
   return typescript;
 }
 
+/** How TypeScript was loaded here (tests, the memory bench): undefined before it was. */
+export function typescriptLoad(): typeof loadedBy {
+  return loadedBy;
+}
+
+/** A cache file unused this long is removed when another is written (one is about 3 MB). */
+const UNUSED_DAYS = 30;
+
 function loadCached(file: string, cacheDir: string): typeof ts {
   const source = fs.readFileSync(file, 'utf8');
-  const st = fs.statSync(file);
-  // V8 rejects a cache made by another V8 or under other flags (the server sets some as it runs,
-  // heap.ts): the name holds the tag of both, so that each set of flags keeps its own file.
-  const cacheFile = path.join(cacheDir, `typescript-${st.size}-${Math.trunc(st.mtimeMs)}-${v8.cachedDataVersionTag()}.v8cache`);
+  const { version } = JSON.parse(fs.readFileSync(path.join(path.dirname(file), '..', 'package.json'), 'utf8')) as { version: string };
+  // V8 rejects a cache made from another source, by another V8 or under other flags (the server
+  // sets some as it runs, heap.ts): the name holds the version and V8's tag of all three, so that
+  // each combination keeps its own file and none overwrites another's in turn.
+  const cacheFile = path.join(cacheDir, `typescript-${version}-${source.length}-${v8.cachedDataVersionTag()}.v8cache`);
   let cachedData: Buffer | undefined;
   try {
     cachedData = fs.readFileSync(cacheFile);
@@ -52,13 +64,25 @@ function loadCached(file: string, cacheDir: string): typeof ts {
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   const module = { exports: {} as typeof ts };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, path.dirname(file));
-  if (!cachedData || script.cachedDataRejected) {
+  if (cachedData && !script.cachedDataRejected) {
+    try {
+      const now = new Date();
+      fs.utimesSync(cacheFile, now, now); // in use: not removed as unused
+    } catch {
+      // A read-only cache folder still serves.
+    }
+  } else {
     saveCache = () => {
       try {
         fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
         const temp = `${cacheFile}.${process.pid}.tmp`;
         fs.writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
         fs.renameSync(temp, cacheFile); // whole or not at all, for a reader in another process
+        const old = Date.now() - UNUSED_DAYS * 86_400_000;
+        for (const name of fs.readdirSync(cacheDir)) {
+          const other = path.join(cacheDir, name);
+          if (name.startsWith('typescript-') && name.endsWith('.v8cache') && fs.statSync(other).mtimeMs < old) fs.rmSync(other, { force: true });
+        }
       } catch {
         // An unwritable cache folder: each start compiles TypeScript, as without a cache.
       }
