@@ -119,7 +119,15 @@ function armIdle(): void {
  * Rejects with the job's error, or a `TsWorkerError` when the worker stopped.
  */
 export function runTsJob<T>(job: TsJob, input: unknown, { idleMs = IDLE_MS, hold = true }: { idleMs?: number; hold?: boolean } = {}): Promise<T> {
-  const w = (worker ??= start());
+  let w: Worker;
+  try {
+    w = worker ??= start();
+  } catch (err) {
+    // A runtime that cannot start it (or a missing file): the job fails with the reason, the server goes on.
+    const reason: TsWorkerError = new Error(`the TypeScript worker could not start: ${(err as Error).message}`);
+    reason.workerStopped = false;
+    return Promise.reject(reason);
+  }
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = undefined;
   if (hold) w.ref();
