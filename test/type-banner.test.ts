@@ -162,6 +162,24 @@ describe('type banner', () => {
     expect(logged).toEqual([]);
   });
 
+  it('close() does not wait for a check under way', async () => {
+    await releaseTsWorker();
+    const banner = createTypeBanner(root, { access() {}, info() {}, error() {} });
+    banner.filter({ status: 200, headers: {}, body: '<p>x</p>' }, { file: path.join(root, 'bad.ts') });
+    // The first check builds the site's program (a second or more): it is under way.
+    expect(await (async () => {
+      const deadline = Date.now() + 5_000;
+      while (!banner.running() && Date.now() < deadline) await sleep(20);
+      return banner.running();
+    })()).toBe(true);
+    await sleep(200);
+    const t0 = performance.now();
+    await banner.close();
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(banner.running()).toBe(false);
+    expect(tsWorkerGeneration()).toBeUndefined(); // nothing else used it: stopped
+  });
+
   it('an idle checker is stopped, and started again by the next page load', async () => {
     const logged: string[] = [];
     const banner = createTypeBanner(root, { access() {}, info() {}, error: (m) => logged.push(m) }, { idleMs: 300 });

@@ -142,10 +142,21 @@ export function tsWorkerGeneration(): number | undefined {
   return worker ? generation : undefined;
 }
 
-/** Stops the worker now if no job runs (production, once nothing compiles; idle); a later job starts another. */
-export async function releaseTsWorker(): Promise<void> {
+/**
+ * Stops the worker now if no job runs (production, once nothing compiles;
+ * idle); a later job starts another. With `background`, also when the jobs
+ * that run are background ones (`hold: false`, a check nobody waits for):
+ * they fail as `workerStopped` (a server closing does not wait for a check).
+ */
+export async function releaseTsWorker({ background = false }: { background?: boolean } = {}): Promise<void> {
   const w = worker;
-  if (!w || pending.size) return;
+  if (!w || (background ? [...pending.values()].some((p) => p.hold) : pending.size)) return;
+  if (pending.size) {
+    const reason: TsWorkerError = new Error('the TypeScript worker was stopped (its server closed)');
+    reason.workerStopped = true;
+    for (const job of pending.values()) job.reject(reason);
+    pending.clear();
+  }
   worker = undefined;
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = undefined;

@@ -126,9 +126,11 @@ export function createTypeBanner(
       if (timer) clearTimeout(timer);
       if (idle) clearTimeout(idle);
       timer = idle = undefined;
-      await drop();
-      // Nothing else may need the worker now (a .tsx compile starts it again).
-      await releaseTsWorker();
+      // Stopped at once, a check under way included (closing never waits for one); a .tsx
+      // compile (of another server in this process) keeps it: then the checker is dropped after its jobs.
+      await releaseTsWorker({ background: true });
+      if (holdsChecker()) void runTsJob(JOB, { root, drop: true }, { idleMs: 0, hold: false }).catch(() => undefined);
+      checkerOn = undefined;
     },
   };
 }
