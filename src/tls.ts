@@ -42,9 +42,6 @@ export function loadTls(o: { tlsCert?: string; tlsKey?: string; https?: boolean 
   return files;
 }
 
-/** Where the development certificate is kept: the cache folder (cache.ts). */
-export const certificateCache = cacheFolder;
-
 /**
  * For a primary before it forks its workers: makes (or finds) the kept `--https` certificate and
  * names its files as --tls-cert/--tls-key, so that every worker serves the same one.
@@ -52,7 +49,7 @@ export const certificateCache = cacheFolder;
 export function settleDevCertificate<T extends { tlsCert?: string; tlsKey?: string; https?: boolean }>(o: T, env: NodeJS.ProcessEnv = process.env): T {
   if (!o.https || o.tlsCert !== undefined || o.tlsKey !== undefined) return o;
   devCertificate(env);
-  const dir = certificateCache(env);
+  const dir = cacheFolder(env);
   const files = { tlsCert: path.join(dir, 'localhost-cert.pem'), tlsKey: path.join(dir, 'localhost-key.pem') };
   // Not kept (an unwritable cache): each worker makes its own.
   return fs.existsSync(files.tlsCert) && fs.existsSync(files.tlsKey) ? { ...o, ...files } : o;
@@ -60,7 +57,7 @@ export function settleDevCertificate<T extends { tlsCert?: string; tlsKey?: stri
 
 /** The localhost certificate of `--https`: the kept one while it is valid for another day, else a new one. */
 function devCertificate(env: NodeJS.ProcessEnv): TlsFiles {
-  const dir = certificateCache(env);
+  const dir = cacheFolder(env);
   const keyFile = path.join(dir, 'localhost-key.pem');
   const certFile = path.join(dir, 'localhost-cert.pem');
   try {
