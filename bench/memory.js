@@ -6,7 +6,8 @@
 //     a browser-like visit (Sec-Fetch-Dest: document) of every page, then 300
 //     edits of one page, each loaded like that once it shows; goals: ≤ 150 MB
 //     after the visits, growth < 60 MB over the edits; then RSS once the
-//     TypeScript workers have been idle long enough to stop (35 s).
+//     TypeScript worker has been idle long enough to stop (35 s), and the
+//     server's thread count then and after the visits (one fewer: it stopped).
 // BENCH_NODES=/path/to/node,/other/node runs each scenario on each binary
 // (default: this one); BENCH_ONLY=sessions|edits; BENCH_JSON=1 prints one
 // JSON object a line (test/memory-bounds.test.ts reads it). The RSS is the
@@ -27,6 +28,8 @@ const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 20_000);
 const EDITS = Number(process.env.BENCH_EDITS ?? 300);
 const selected = (name) => !ONLY || ONLY.includes(name);
 const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+/** Threads of the process: the TypeScript worker is one, so its stop after idling shows here. */
+const threadsOf = (pid) => fs.readdirSync(`/proc/${pid}/task`).length;
 const mb = (x) => `${x.toFixed(1)} MB`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** What a browser sends when it loads a page (the type banner checks only those). */
@@ -47,7 +50,7 @@ function report(result) {
     console.log(
       `Node ${result.node}  edits: RSS ${mb(result.visited)} after visiting the demo site's ${result.pages} pages (goal ≤ 150 MB), ` +
         `${mb(result.after)} after ${result.count} edits of one page (+${mb(result.after - result.visited)}, goal < 60 MB; peak ${mb(result.peak)}), ` +
-        `${mb(result.idle)} once idle for 35 s`,
+        `${mb(result.idle)} once idle for 35 s (threads: ${result.threads.visited} after the visits, ${result.threads.idle} once idle)`,
     );
   }
 }
@@ -96,6 +99,7 @@ async function edits(node) {
     for (const p of pages) await get(server.url + p, NAVIGATION, agent);
     await sleep(3000); // the type banner checks the pages in the background
     const visited = rssOf(server.proc.pid);
+    const threads = { visited: threadsOf(server.proc.pid) };
     let peak = visited;
     const file = path.join(root, 'hello.ts');
     const original = fs.readFileSync(file, 'utf8');
@@ -113,7 +117,8 @@ async function edits(node) {
     // The TypeScript workers stop after 30 s without work.
     await sleep(35_000);
     const idle = rssOf(server.proc.pid);
-    return { scenario: 'edits', node: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim(), pages: pages.length, count: EDITS, visited, after, idle, peak: Math.max(peak, after) };
+    threads.idle = threadsOf(server.proc.pid);
+    return { scenario: 'edits', node: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim(), pages: pages.length, count: EDITS, visited, after, idle, threads, peak: Math.max(peak, after) };
   } finally {
     agent.destroy();
     server.proc.kill();

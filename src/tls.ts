@@ -11,10 +11,10 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { OptionError } from './options.js';
+import { cacheFolder } from './cache.js';
 
 export interface TlsFiles {
   key: Buffer;
@@ -42,12 +42,6 @@ export function loadTls(o: { tlsCert?: string; tlsKey?: string; https?: boolean 
   return files;
 }
 
-/** Where the development certificate is kept: `$XDG_CACHE_HOME/karrigell-ts`, else `~/.cache/karrigell-ts` (`%LOCALAPPDATA%` on Windows). */
-export function certificateCache(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || (process.platform === 'win32' && env.LOCALAPPDATA) || path.join(os.homedir(), '.cache');
-  return path.join(base, 'karrigell-ts');
-}
-
 /**
  * For a primary before it forks its workers: makes (or finds) the kept `--https` certificate and
  * names its files as --tls-cert/--tls-key, so that every worker serves the same one.
@@ -55,7 +49,7 @@ export function certificateCache(env: NodeJS.ProcessEnv = process.env): string {
 export function settleDevCertificate<T extends { tlsCert?: string; tlsKey?: string; https?: boolean }>(o: T, env: NodeJS.ProcessEnv = process.env): T {
   if (!o.https || o.tlsCert !== undefined || o.tlsKey !== undefined) return o;
   devCertificate(env);
-  const dir = certificateCache(env);
+  const dir = cacheFolder(env);
   const files = { tlsCert: path.join(dir, 'localhost-cert.pem'), tlsKey: path.join(dir, 'localhost-key.pem') };
   // Not kept (an unwritable cache): each worker makes its own.
   return fs.existsSync(files.tlsCert) && fs.existsSync(files.tlsKey) ? { ...o, ...files } : o;
@@ -63,7 +57,7 @@ export function settleDevCertificate<T extends { tlsCert?: string; tlsKey?: stri
 
 /** The localhost certificate of `--https`: the kept one while it is valid for another day, else a new one. */
 function devCertificate(env: NodeJS.ProcessEnv): TlsFiles {
-  const dir = certificateCache(env);
+  const dir = cacheFolder(env);
   const keyFile = path.join(dir, 'localhost-key.pem');
   const certFile = path.join(dir, 'localhost-cert.pem');
   try {

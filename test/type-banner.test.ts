@@ -16,6 +16,11 @@ const { createTypeBanner } = (await import(path.join(PROJECT, 'dist', 'typecheck
   createTypeBanner(root: string, log: { access(): void; info(m: string): void; error(m: string): void }, options?: { idleMs?: number }): Banner;
 };
 
+const { releaseTsWorker, tsWorkerGeneration } = (await import(path.join(PROJECT, 'dist', 'syntax', 'ts-worker.js'))) as {
+  releaseTsWorker(): Promise<void>;
+  tsWorkerGeneration(): number | undefined;
+};
+
 const BANNER = 'id="kts-type-errors"';
 
 const root = tempSite({
@@ -107,12 +112,16 @@ describe('type banner', () => {
     const threads = (): number => Number(/Threads:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]);
     await get(server.url + '/bad', {}); // compiled
     await sleep(500);
+    // The one TypeScript worker still serves the earlier tests' server: stopped here, so that a start shows.
+    await releaseTsWorker();
+    expect(tsWorkerGeneration()).toBeUndefined();
     const before = threads();
     for (const headers of [{}, { accept: '*/*' }, { 'sec-fetch-dest': 'empty', accept: 'text/html' }]) {
       expect((await get(server.url + '/bad', headers)).text).not.toContain(BANNER);
     }
     await sleep(1000); // well past the debounce
     expect(threads()).toBe(before);
+    expect(tsWorkerGeneration()).toBeUndefined();
     const body = await poll(server.url + '/bad', (b) => b.includes(BANNER));
     expect(body).toContain('bad.ts:1:7');
     expect(threads()).toBeGreaterThan(before);
@@ -151,6 +160,24 @@ describe('type banner', () => {
     await banner.close();
     expect(banner.running()).toBe(false);
     expect(logged).toEqual([]);
+  });
+
+  it('close() does not wait for a check under way', async () => {
+    await releaseTsWorker();
+    const banner = createTypeBanner(root, { access() {}, info() {}, error() {} });
+    banner.filter({ status: 200, headers: {}, body: '<p>x</p>' }, { file: path.join(root, 'bad.ts') });
+    // The first check builds the site's program (a second or more): it is under way.
+    expect(await (async () => {
+      const deadline = Date.now() + 5_000;
+      while (!banner.running() && Date.now() < deadline) await sleep(20);
+      return banner.running();
+    })()).toBe(true);
+    await sleep(200);
+    const t0 = performance.now();
+    await banner.close();
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(banner.running()).toBe(false);
+    expect(tsWorkerGeneration()).toBeUndefined(); // nothing else used it: stopped
   });
 
   it('an idle checker is stopped, and started again by the next page load', async () => {

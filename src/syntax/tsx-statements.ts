@@ -2,17 +2,10 @@
  * In a `.tsx` page, a JSX element standing as a statement at the top level is
  * printed: `<h1>Hi {name}</h1>;` becomes `print(<h1>Hi {name}</h1>);`.
  */
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { runTsJob, type TsWorkerError } from './ts-worker.js';
+import { loadTypescript } from './typescript.js';
 import type ts from 'typescript';
 
-let typescript: typeof ts | undefined;
-
-/** Loads the TypeScript compiler on first use only. */
-function loadTypescript(): typeof ts {
-  typescript ??= createRequire(import.meta.url)('typescript') as typeof ts;
-  return typescript;
-}
 
 /**
  * Wraps every top-level JSX expression statement of a `.tsx` source in
@@ -72,60 +65,23 @@ function isJsx(t: typeof ts, node: ts.Node): boolean {
   return t.isJsxElement(node) || t.isJsxSelfClosingElement(node) || t.isJsxFragment(node);
 }
 
-let worker: Worker | undefined;
-let idle: NodeJS.Timeout | undefined;
-/** A worker idle this long is stopped (its TypeScript is tens of MB); the next `.tsx` compile starts another. */
-const IDLE_MS = 30_000;
-let nextId = 0;
-const waiting = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
-
 /**
- * `printTopLevelJsx` on a worker thread (started on first use, holding the
- * process open only while it has work). It stays for the next edit of a
- * `.tsx` page (loading TypeScript again would take a few hundred ms) until
- * it has been idle for IDLE_MS; `releaseTsxWorker` stops it at once
- * (production, once nothing compiles).
+ * `printTopLevelJsx` on the TypeScript worker (ts-worker.ts), so that the
+ * compiler (tens of MB, and a heavy load that disturbs the server thread's
+ * optimised code) never enters the server's own heap. A job lost because the
+ * worker stopped under it (another job ran it out of memory) is run once more
+ * on a new worker: this one did nothing wrong.
  */
-export function printTopLevelJsxOffThread(source: string, fileName: string): Promise<string> {
-  if (!source.includes('<')) return Promise.resolve(source);
-  if (!worker) {
-    // The parser alone needs little: a bounded heap keeps a pathological page from growing the server.
-    const w = new Worker(new URL('./tsx-statements-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 } });
-    w.on('message', (msg: { id: number; text?: string; error?: string }) => {
-      const job = waiting.get(msg.id);
-      if (!job) return;
-      waiting.delete(msg.id);
-      if (!waiting.size) {
-        w.unref();
-        idle = setTimeout(() => void releaseTsxWorker(), IDLE_MS);
-        idle.unref();
-      }
-      if (msg.error !== undefined) job.reject(new Error(`the .tsx statement pass failed: ${msg.error}`));
-      else job.resolve(msg.text!);
-    });
-    // A crash fails the jobs of the current worker (an idle one stopped on purpose has none).
-    const fail = (err: Error): void => {
-      if (worker !== w) return;
-      worker = undefined;
-      for (const job of waiting.values()) job.reject(new Error(`the .tsx statement pass stopped: ${err.message}`));
-      waiting.clear();
-    };
-    w.on('error', fail);
-    w.on('exit', (code) => fail(new Error(`its thread exited with code ${code}`)));
-    worker = w;
+export async function printTopLevelJsxOffThread(source: string, fileName: string): Promise<string> {
+  if (!source.includes('<')) return source;
+  const job = (): Promise<string> => runTsJob<string>('tsx-statements', { source, fileName });
+  try {
+    return await job().catch((err: TsWorkerError) => (err.workerStopped ? job() : Promise.reject(err)));
+  } catch (err) {
+    const e = err as TsWorkerError;
+    throw new Error(e.workerStopped ? `the .tsx statement pass stopped: ${e.message}` : `the .tsx statement pass failed: ${e.message}`);
   }
-  const id = nextId++;
-  if (idle) clearTimeout(idle);
-  idle = undefined;
-  worker.ref();
-  worker.postMessage({ id, source, fileName });
-  return new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));
 }
 
-/** Stops the worker once its jobs are done (its TypeScript is tens of MB); a later job starts another. */
-export async function releaseTsxWorker(): Promise<void> {
-  const w = worker;
-  if (!w || waiting.size) return;
-  worker = undefined;
-  await w.terminate();
-}
+/** Stops the TypeScript worker once its jobs are done (production, once nothing compiles); the name compile.ts knows. */
+export { releaseTsWorker as releaseTsxWorker } from './ts-worker.js';

@@ -4,29 +4,23 @@
  *
  * The filter is synchronous and cheap: it injects the diagnostics already
  * known for the page (if any) and schedules a check of that file (debounced)
- * in a worker thread that keeps a TypeScript LanguageService; the next load
- * of the page shows the result. Nothing starts before the first request; the
- * worker's heap is bounded, and it stops after IDLE_MS without work. The
+ * on the process's one TypeScript worker (syntax/ts-worker.ts), where
+ * typecheck-job.ts keeps a TypeScript LanguageService; the next load of the
+ * page shows the result. Nothing starts before the first request; the
+ * worker's heap is bounded; after IDLE_MS without a check the checker is
+ * dropped (and the worker stops unless a `.tsx` compile still keeps it). The
  * server asks only for the pages a browser loads (server.ts).
  */
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { IDLE_MS, releaseTsWorker, runTsJob, tsWorkerGeneration, type TsWorkerError } from '../syntax/ts-worker.js';
 import type { ResultFilter } from '../http/handler.js';
 import type { Logger } from '../log.js';
 import type { TypeDiagnostic } from './typecheck.js';
 
 /** Delay that gathers the requests of a burst into one check per file. */
 const DEBOUNCE_MS = 150;
-/** A checker idle this long is stopped (its TypeScript program is 100–200 MB); the next page load starts another. */
-export const IDLE_MS = 30_000;
-/** The checker's heap bound: a site too large for it turns the banner off with a message rather than growing the server without end. */
-const HEAP_MB = 384;
-/**
- * Its young generation: each check leaves a program's worth of garbage, and
- * V8 would let a worker's young generation grow as large as the main
- * thread's (128 MB on Node 24: +120 MB of RSS over 300 edits).
- */
-const YOUNG_MB = 16;
+/** The job module the worker loads (this room's code: syntax/ never imports it). */
+const JOB = new URL('./typecheck-job.js', import.meta.url).href;
 
 /** The banner's filter (added to HTML results) and its shutdown. */
 export function createTypeBanner(
@@ -35,54 +29,36 @@ export function createTypeBanner(
   { idleMs = IDLE_MS }: { idleMs?: number } = {},
 ): {
   filter: ResultFilter;
-  /** Terminates the worker thread. */
+  /** Drops the checker (and stops the worker if nothing else uses it). */
   close(): Promise<void>;
-  /** True while the checker's worker thread runs (for tests: nothing starts before the first request). */
+  /** True while this banner's checker lives on the TypeScript worker (for tests: nothing starts before the first request). */
   running(): boolean;
 } {
   const known = new Map<string, TypeDiagnostic[]>();
   const pending = new Set<string>();
-  let worker: Worker | undefined;
+  /** The worker (its generation) that holds this banner's checker, if any. */
+  let checkerOn: number | undefined;
   let timer: NodeJS.Timeout | undefined;
   let idle: NodeJS.Timeout | undefined;
   /** A batch is being checked: the next one waits for its end. */
   let busy = false;
   let disabled = false;
 
-  function start(): Worker {
-    const w = new Worker(new URL('./typecheck-worker.js', import.meta.url), { workerData: { root }, resourceLimits: { maxOldGenerationSizeMb: HEAP_MB, maxYoungGenerationSizeMb: YOUNG_MB } });
-    w.unref();
-    w.on('message', (msg: { file?: string; diagnostics?: TypeDiagnostic[]; error?: string; done?: boolean; ms?: number }) => {
-      if (msg.error !== undefined) return fail(msg.error);
-      if (msg.file) known.set(msg.file, msg.diagnostics ?? []);
-      if (msg.done) {
-        busy = false;
-        // Files asked for meanwhile: after a pause as long as the check (the worker never takes more than half a core).
-        if (pending.size) arm(Math.max(DEBOUNCE_MS, msg.ms ?? 0));
-        else release();
-      }
-    });
-    w.on('error', (err: NodeJS.ErrnoException) =>
-      fail(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `it needs more than its ${HEAP_MB} MB heap for this site (run karrigell-ts check instead)` : (err.stack ?? err.message)),
-    );
-    w.on('exit', () => {
-      if (worker === w) {
-        worker = undefined;
-        busy = false;
-      }
-    });
-    return w;
+  const holdsChecker = (): boolean => checkerOn !== undefined && checkerOn === tsWorkerGeneration();
+
+  /** Frees the checker's program on the worker, if that worker still runs (never starts one). */
+  async function drop(): Promise<void> {
+    if (!holdsChecker()) return void (checkerOn = undefined);
+    checkerOn = undefined;
+    await runTsJob(JOB, { root, drop: true }, { idleMs: 0, hold: false }).catch(() => undefined);
   }
 
-  /** Stops the worker once it has been idle for IDLE_MS (restarted from the next flush). */
+  /** Drops the checker once it has been idle for idleMs (the next flush makes another). */
   function release(): void {
     if (idle) clearTimeout(idle);
     idle = setTimeout(() => {
       idle = undefined;
-      if (busy || pending.size || !worker) return;
-      const w = worker;
-      worker = undefined;
-      void w.terminate();
+      if (!busy && !pending.size) void drop();
     }, idleMs);
     idle.unref();
   }
@@ -91,8 +67,7 @@ export function createTypeBanner(
     if (disabled) return;
     disabled = true;
     log.error(`karrigell-ts: the type-error banner is off (the type checker failed): ${reason}`);
-    void worker?.terminate();
-    worker = undefined;
+    void drop();
   }
 
   function arm(ms: number): void {
@@ -101,16 +76,38 @@ export function createTypeBanner(
     timer.unref();
   }
 
-  /** Sends the files asked for since the last batch, one batch at a time. */
+  /** Checks the files asked for since the last batch, one batch at a time (one job a file, so that a .tsx compile can go between). */
   function flush(): void {
     timer = undefined;
     if (disabled || busy || !pending.size) return;
-    worker ??= start();
     if (idle) clearTimeout(idle);
     idle = undefined;
     busy = true;
-    worker.postMessage({ files: [...pending] });
+    const files = [...pending];
     pending.clear();
+    const started = performance.now();
+    const checks = files.map((file) =>
+      runTsJob<TypeDiagnostic[]>(JOB, { root, file }, { idleMs, hold: false }).then((diagnostics) => {
+        known.set(file, diagnostics);
+        checkerOn = tsWorkerGeneration();
+      }),
+    );
+    checkerOn = tsWorkerGeneration(); // the checker is being made there
+    void Promise.all(checks).then(
+      () => {
+        busy = false;
+        // Files asked for meanwhile: after a pause as long as the check (the worker never takes more than half a core).
+        if (pending.size) arm(Math.max(DEBOUNCE_MS, performance.now() - started));
+        else release();
+      },
+      (err: TsWorkerError) => {
+        busy = false;
+        if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') fail(`${err.message} for this site (run karrigell-ts check instead)`);
+        // The worker stopped under the check for another reason: the next page load asks again.
+        else if (err.workerStopped) checkerOn = undefined;
+        else fail(err.message);
+      },
+    );
   }
 
   const filter: ResultFilter = (result, ctx) => {
@@ -123,15 +120,17 @@ export function createTypeBanner(
 
   return {
     filter,
-    running: () => worker !== undefined,
+    running: () => !disabled && holdsChecker(),
     async close() {
       disabled = true;
       if (timer) clearTimeout(timer);
       if (idle) clearTimeout(idle);
       timer = idle = undefined;
-      const w = worker;
-      worker = undefined;
-      if (w) await w.terminate();
+      // Stopped at once, a check under way included (closing never waits for one); a .tsx
+      // compile (of another server in this process) keeps it: then the checker is dropped after its jobs.
+      await releaseTsWorker({ background: true });
+      if (holdsChecker()) void runTsJob(JOB, { root, drop: true }, { idleMs: 0, hold: false }).catch(() => undefined);
+      checkerOn = undefined;
     },
   };
 }

@@ -22,11 +22,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import type ts from 'typescript';
 import { tspToTs } from '../syntax/tsp.js';
 import { isDeclarationFile, isScriptFile, PACKAGE_DIR, walkSite } from '../site.js';
 import { printTopLevelJsx } from '../syntax/tsx-statements.js';
+import { loadTypescript } from '../syntax/typescript.js';
 import { SCOPE_NAMES as SCOPE_NAME_LIST } from '../scope-names.js';
 
 /** The karrigell-ts package folder (the one holding `types/` and `dist/`). */
@@ -78,13 +78,6 @@ const UNKNOWN_NAME_CODES = new Set([2304, 2552, 18004]);
 const TSP_SUFFIX = '.ts';
 const TSP_DECLARATIONS = 'declare function __kts_out(text: string): void;declare function __kts_esc(value: unknown): string;declare function __kts_raw(value: unknown): string;declare function __kts_tag(value: unknown, where: string): string;';
 
-let typescript: typeof ts | undefined;
-
-/** Loads the TypeScript compiler (about a second) on first use. */
-export function loadTypescript(): typeof ts {
-  typescript ??= createRequire(import.meta.url)('typescript') as typeof ts;
-  return typescript;
-}
 
 /** Our own modules, for imports of `karrigell-ts…` (dist declarations, else sources). */
 function ownModule(name: string): string | undefined {
@@ -155,6 +148,12 @@ export function createSiteChecker(root: string): SiteChecker {
   let resolutionCache: ts.ModuleResolutionCache | undefined;
   let service: ts.LanguageService | undefined;
 
+  /**
+   * JSDoc is parsed only where it can make a type error (tsc's own choice
+   * since TypeScript 5.3): the declarations of Node are mostly comments, and
+   * parsing them all cost 5 MB of the checker's heap and half its first check.
+   */
+  const JSDOC = t.JSDocParsingMode.ParseForTypeErrors;
   const libDir = path.dirname(t.getDefaultLibFilePath({}));
   const isFixed = (file: string): boolean => file.startsWith(libDir + path.sep) || file.includes(`${path.sep}node_modules${path.sep}`);
 
@@ -330,6 +329,7 @@ export function createSiteChecker(root: string): SiteChecker {
   };
 
   const host: ts.LanguageServiceHost = {
+    jsDocParsingMode: JSDOC,
     getCompilationSettings: () => options,
     getScriptFileNames: () => rootNames,
     getScriptVersion: (f) => String(scripts.get(f)?.version ?? otherEntry(f).version),
@@ -358,7 +358,7 @@ export function createSiteChecker(root: string): SiteChecker {
   };
 
   function languageService(): ts.LanguageService {
-    service ??= t.createLanguageService(host, t.createDocumentRegistry(t.sys.useCaseSensitiveFileNames, root));
+    service ??= t.createLanguageService(host, t.createDocumentRegistry(t.sys.useCaseSensitiveFileNames, root, JSDOC));
     return service;
   }
 
