@@ -22,6 +22,9 @@ const SCOPE_SET: ReadonlySet<string> = new Set(SCOPE_NAMES);
 /** See makeFactory: the context extension that keeps compiled code out of V8's compilation cache (frozen: nothing can add a name to it). */
 const NO_EXTENSION = Object.freeze(Object.create(null) as object);
 
+/** A page runs once per request with the request's scope; a module is evaluated once and shared. */
+type Mode = 'page' | 'module';
+
 /** One import of the compiled code: the resolved module and how its bindings are named. */
 export interface ImportSpec {
   /** Absolute path of a file, or a built-in such as `node:fs`. */
@@ -32,7 +35,7 @@ export interface ImportSpec {
 
 export interface CompiledUnit {
   file: string;
-  mode: 'page' | 'module';
+  mode: Mode;
   imports: ImportSpec[];
   exportNames: string[];
   /** `(imports, meta, process) => run`; for a page `run(scope)` (returns the exports, or their promise when the page has top-level await), for a module `run()`. `process` is what the script's own `process` names (the view that cannot stop the server). */
@@ -116,25 +119,37 @@ function asEsm(text: string): string {
   return text + '\nexport {};\n';
 }
 
-function externalsPlugin(entry: string, mode: 'page' | 'module'): esbuild.Plugin {
+/**
+ * esbuild's plugin: every import external (resolved by esbuild to an absolute
+ * path), `.tsp` turned into TypeScript, and (pages) the top-level JSX
+ * statements of the `.tsx` entries printed. Only entries are ever loaded (every
+ * import is external). One plugin a build: within a build, an import is
+ * resolved once per folder and specifier (700 pages importing
+ * `../_lib/shared.ts` from one folder ask esbuild once, not 700 times).
+ */
+function externalsPlugin(entries: ReadonlySet<string>, mode: Mode): esbuild.Plugin {
+  const resolved = new Map<string, Promise<esbuild.OnResolveResult>>();
   return {
     name: 'karrigell-ts',
     setup(build) {
-      build.onResolve({ filter: /.*/ }, async (args) => {
+      build.onResolve({ filter: /.*/ }, (args) => {
         if (args.kind === 'entry-point' || args.pluginData === SKIP) return undefined;
         const own = OWN_MODULES[args.path];
         if (own) return { path: own, external: true };
-        const r = await build.resolve(args.path, {
-          kind: args.kind,
-          resolveDir: args.resolveDir,
-          importer: args.importer,
-          pluginData: SKIP,
-        });
-        if (r.errors.length) return { errors: r.errors };
-        return { path: r.path, external: true };
+        const key = `${args.kind}\0${args.resolveDir}\0${args.path}`;
+        let result = resolved.get(key);
+        if (!result) {
+          result = build
+            .resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: SKIP })
+            .then((r) => (r.errors.length ? { errors: r.errors } : { path: r.path, external: true }));
+          resolved.set(key, result);
+        }
+        return result;
       });
+      // Read synchronously: an async read is four trips through libuv's pool (open, stat, read,
+      // close) for a file of a few KB, a quarter of a second over a 1 000-file start.
       build.onLoad({ filter: /\.tsp$/ }, async (args) => {
-        const text = await fs.promises.readFile(args.path, 'utf8');
+        const text = fs.readFileSync(args.path, 'utf8');
         try {
           return { contents: asEsm(tspToTs(text, args.path)), loader: 'ts' };
         } catch (err) {
@@ -143,9 +158,9 @@ function externalsPlugin(entry: string, mode: 'page' | 'module'): esbuild.Plugin
         }
       });
       build.onLoad({ filter: SOURCE_RE }, async (args) => {
-        let text = await fs.promises.readFile(args.path, 'utf8');
+        let text = fs.readFileSync(args.path, 'utf8');
         const loader = LOADERS[path.extname(args.path)] ?? 'ts';
-        if (mode === 'page' && loader === 'tsx' && args.path === entry) text = await printTopLevelJsxOffThread(text, args.path);
+        if (mode === 'page' && loader === 'tsx' && entries.has(args.path)) text = await printTopLevelJsxOffThread(text, args.path);
         return { contents: asEsm(text), loader };
       });
     },
@@ -168,43 +183,104 @@ export async function releaseCompiler(): Promise<void> {
 }
 
 /** Compiles `file` (absolute). Throws CompileError. */
-export async function compileFile(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
+export async function compileFile(file: string, mode: Mode): Promise<CompiledUnit> {
   building++;
   try {
-    return await compileOne(file, mode);
+    return (await compileUnits([file], mode))[0]!;
   } finally {
     building--;
   }
 }
 
-async function compileOne(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
+/**
+ * Compiles many files of one mode in one esbuild build (the production start:
+ * esbuild parses them in parallel, one round trip and one resolution per
+ * folder and import instead of one build per file). Each unit is what
+ * `compileFile` gives for its file: both go through `compileUnits`. Files that
+ * fail are left out (a failed build is retried without the files its errors
+ * name), so the caller compiles those with `compileFile`, which reports each
+ * failure with its own file; a batch that cannot be made gives an empty map.
+ */
+export async function compileBatch(files: readonly string[], mode: Mode): Promise<Map<string, CompiledUnit>> {
+  const units = new Map<string, CompiledUnit>();
+  let left = [...new Set(files)];
+  building++;
+  try {
+    // Each retry drops at least one file; a few broken files cost a few builds, more fall back to one build a file.
+    for (let attempt = 0; attempt < 4 && left.length; attempt++) {
+      try {
+        for (const unit of await compileUnits(left, mode, true)) units.set(unit.file, unit);
+        return units;
+      } catch (err) {
+        const named = new Set(err instanceof CompileError ? err.errors.map((e) => e.file) : []);
+        const rest = left.filter((f) => !named.has(f));
+        if (rest.length === left.length) return units;
+        left = rest;
+      }
+    }
+    return units;
+  } finally {
+    building--;
+  }
+}
+
+/**
+ * The one way files are compiled, alone or in a batch. Throws CompileError
+ * (the build's errors, located in the user's files). With `skipBroken`, a
+ * file whose output cannot be made into a unit is left out of the result
+ * instead (compileFile then reports it).
+ */
+async function compileUnits(files: readonly string[], mode: Mode, skipBroken = false): Promise<CompiledUnit[]> {
   const define: Record<string, string> = { 'import.meta': '__kts_meta' };
   // A module's scope names read the request in progress (request-names.ts); a page gets them as bindings.
   if (mode === 'module') Object.assign(define, MODULE_DEFINES);
-  let result = await build(file, mode, define);
-  let js = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+  const outputs = await build(files, mode, define);
   if (mode === 'module') {
     // `_name` shortcuts: esbuild replaces only free identifiers, so a second build with a define for
     // each candidate the output mentions turns the free ones into QUERY reads (locals stay locals).
-    const shortcuts: Record<string, string> = {};
-    for (const [name] of js.matchAll(/(?<![\w$.])_[\w$]+/g)) {
-      const target = shortcutDefine(name);
-      if (target && !(name in define)) shortcuts[name] = target;
-    }
-    if (Object.keys(shortcuts).length) {
-      result = await build(file, mode, { ...define, ...shortcuts });
-      js = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+    // Files with the same candidates share that build, so each gets exactly its own defines.
+    const groups = new Map<string, { shortcuts: Record<string, string>; files: string[] }>();
+    files.forEach((file, i) => {
+      const shortcuts: Record<string, string> = {};
+      for (const [name] of outputs[i]!.js.matchAll(/(?<![\w$.])_[\w$]+/g)) {
+        const target = shortcutDefine(name);
+        if (target && !(name in define)) shortcuts[name] = target;
+      }
+      const key = Object.keys(shortcuts).sort().join(',');
+      if (!key) return;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { shortcuts, files: [] }));
+      group.files.push(file);
+    });
+    for (const group of groups.values()) {
+      const again = await build(group.files, mode, { ...define, ...group.shortcuts });
+      group.files.forEach((file, j) => (outputs[files.indexOf(file)] = again[j]!));
     }
   }
-  const map = JSON.parse(result.outputFiles.find((f) => f.path.endsWith('.map'))!.text) as SourceMapJson;
-  map.sources = [file];
-  return toUnit(file, mode, js, map);
+  const units: CompiledUnit[] = [];
+  files.forEach((file, i) => {
+    const { js, map } = outputs[i]!;
+    map.sources = [file];
+    try {
+      units.push(toUnit(file, mode, js, map));
+    } catch (err) {
+      if (!skipBroken) throw err;
+    }
+  });
+  return units;
 }
 
-async function build(file: string, mode: 'page' | 'module', define: Record<string, string>): Promise<esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] }> {
+/** The build of `files` (absolute, one mode): each file's code and source map, in the order of `files`. */
+async function build(files: readonly string[], mode: Mode, define: Record<string, string>): Promise<{ js: string; map: SourceMapJson }[]> {
+  // Entry i is written (in memory) to `i/<name>.js`: names never collide (`a.ts` beside `a.tsp`),
+  // and the output is the same as a build of the file alone (its `//# sourceMappingURL=<name>.js.map`
+  // included); the imports are absolute paths, whatever the folder.
+  const outdir = path.dirname(files[0]!);
+  const outs = files.map((file, i) => `${i}/${path.basename(file).replace(/\.[^.]*$/, '')}`);
+  let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
   try {
-    return await esbuild.build({
-      entryPoints: [file],
+    result = await esbuild.build({
+      entryPoints: files.map((file, i) => ({ in: file, out: outs[i]! })),
       bundle: true,
       write: false,
       format: 'esm',
@@ -212,7 +288,7 @@ async function build(file: string, mode: 'page' | 'module', define: Record<strin
       target: 'node20',
       sourcemap: 'external',
       sourcesContent: false,
-      outdir: path.dirname(file),
+      outdir,
       logLevel: 'silent',
       jsx: 'automatic',
       jsxImportSource: 'karrigell-ts',
@@ -220,16 +296,22 @@ async function build(file: string, mode: 'page' | 'module', define: Record<strin
       define,
       loader: { '.tsp': 'ts' },
       resolveExtensions: ['.ts', '.tsx', '.mts', '.js', '.mjs', '.jsx', '.json', '.tsp'],
-      plugins: [externalsPlugin(file, mode)],
+      plugins: [externalsPlugin(new Set(files), mode)],
     });
   } catch (err) {
-    throw toCompileError(err, file);
+    throw toCompileError(err, files[0]!);
   }
+  // Outputs found through a map: a search per entry would be quadratic over thousands of files.
+  const byPath = new Map(result.outputFiles.map((f) => [f.path, f]));
+  return outs.map((out) => {
+    const base = path.join(outdir, out);
+    return { js: byPath.get(base + '.js')!.text, map: JSON.parse(byPath.get(base + '.js.map')!.text) as SourceMapJson };
+  });
 }
 
 const IMPORT_RE = /^(?:import\s+(?:(.+?)\s+from\s*)?|export\s*\*\s*from\s*)("(?:[^"\\\n]|\\.)*");[ \t]*$/gm;
 
-function toUnit(file: string, mode: 'page' | 'module', js: string, map: SourceMapJson): CompiledUnit {
+function toUnit(file: string, mode: Mode, js: string, map: SourceMapJson): CompiledUnit {
   const imports: ImportSpec[] = [];
   const declarations: string[] = [];
   const bound = new Set<string>();

@@ -1,5 +1,5 @@
 /** --production: every script compiled at start; a broken one stops the start (SPEC §8). */
-import { compileFile, CompileError } from './compile.js';
+import { compileBatch, compileFile, CompileError } from './compile.js';
 import { relative } from './errors.js';
 import type { ModuleRegistry } from './modules.js';
 import { isPrivatePath, listScripts } from '../site.js';
@@ -11,13 +11,23 @@ import { isPrivatePath, listScripts } from '../site.js';
 export async function precompile(root: string, registry: ModuleRegistry): Promise<string[]> {
   const failures: string[] = [];
   const files = listScripts(root);
+  const privates = files.filter((file) => isPrivatePath(root, file));
+  const pages = files.filter((file) => !isPrivatePath(root, file));
+  // One esbuild build for the pages and one for the private files (a page and a module are
+  // compiled with different defines): 1 000 files in well under a second, against a build
+  // per file. The registry then links the pages from these units, and their imports of
+  // private modules from the second build. A file that fails is left out of its batch and
+  // compiled on its own below, so that each failure is listed with its own file.
+  const [pageUnits, moduleUnits] = await Promise.all([compileBatch(pages, 'page'), compileBatch(privates, 'module')]);
+  const forget = registry.prime([...pageUnits.values(), ...moduleUnits.values()]);
   const queue = [...files];
   const worker = async (): Promise<void> => {
     for (let file = queue.shift(); file; file = queue.shift()) {
       const isPrivate = isPrivatePath(root, file);
       try {
-        if (isPrivate) await compileFile(file, 'module');
-        else await registry.loadPage(file);
+        if (isPrivate) {
+          if (!moduleUnits.has(file)) await compileFile(file, 'module');
+        } else await registry.loadPage(file);
       } catch (err) {
         if (err instanceof CompileError && err.errors.length) {
           for (const e of err.errors) failures.push(`${relative(root, e.file)}:${e.line}:${e.column}: ${e.message}`);
@@ -28,5 +38,7 @@ export async function precompile(root: string, registry: ModuleRegistry): Promis
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
+  // Private files that no page imports (an included script is compiled as a page when first included).
+  forget();
   return [...new Set(failures)].sort();
 }
