@@ -167,6 +167,14 @@ function externalsPlugin(entries: ReadonlySet<string>, mode: Mode): esbuild.Plug
   };
 }
 
+/** esbuild builds run by this process (for tests and diagnostics: a batch is one build, or two for modules with `_name` shortcuts). */
+let builds = 0;
+
+/** How many esbuild builds this process has run. */
+export function buildCount(): number {
+  return builds;
+}
+
 /** Compiles in flight in this process (every server of a process shares esbuild's service and the `.tsx` worker). */
 let building = 0;
 
@@ -278,6 +286,7 @@ async function build(files: readonly string[], mode: Mode, define: Record<string
   const outdir = path.dirname(files[0]!);
   const outs = files.map((file, i) => `${i}/${path.basename(file).replace(/\.[^.]*$/, '')}`);
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
+  builds++;
   try {
     result = await esbuild.build({
       entryPoints: files.map((file, i) => ({ in: file, out: outs[i]! })),
