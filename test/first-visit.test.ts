@@ -11,6 +11,9 @@ import { createServer } from '../dist/index.js';
 import { buildCount, releaseCompiler } from '../dist/script/compile.js';
 import { createModuleRegistry } from '../dist/script/modules.js';
 import { tempSite, sleep } from './helpers.js';
+import { expectServerErrors } from './setup.js';
+
+expectServerErrors(/Compile error in GET \/a\/p01 at a\/p01\.ts:1:21: Could not resolve "\.\.\/_lib\/shared\.ts"/);
 
 /** 40 pages a folder in two folders (.ts importing a module, .tsp, .tsx), and a private module. */
 function site(): Record<string, string> {
@@ -94,6 +97,38 @@ describe('first visits in development', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('an edit of a module imported by many pages compiles the module alone: its importers are linked again', async () => {
+    const root = tempSite(site());
+    const dev = await createServer({ root, port: 0, host: '127.0.0.1', quiet: true });
+    servers.push(dev);
+    const tsPages = Array.from({ length: 40 }, (_, i) => i)
+      .filter((i) => i % 4 < 2)
+      .flatMap((i) => ['a', 'b'].map((dir) => ({ url: `/${dir}/p${String(i).padStart(2, '0')}`, text: `<p>${dir}${i}` })));
+    for (const p of tsPages) expect(await (await fetch(dev.url + p.url)).text()).toContain(`${p.text} shared</p>`);
+    await sleep(200);
+    const before = buildCount();
+    fs.writeFileSync(path.join(root, '_lib/shared.ts'), 'export const tag = "edited";\n');
+    let body = '';
+    for (let i = 0; i < 50 && !body.includes('edited'); i++) {
+      await sleep(100);
+      body = await (await fetch(dev.url + '/a/p00')).text();
+    }
+    for (const p of tsPages) expect(await (await fetch(dev.url + p.url)).text()).toContain(`${p.text} edited</p>`);
+    // One build of the module (two when a save shows as two events and a request came between them), not 40.
+    expect(buildCount() - before).toBeLessThanOrEqual(2);
+    // A module that is gone: its importers are compiled again, and report the import they cannot resolve.
+    fs.rmSync(path.join(root, '_lib/shared.ts'));
+    let res: Response | undefined;
+    for (let i = 0; i < 50 && res?.status !== 500; i++) {
+      await sleep(100);
+      res = await fetch(dev.url + '/a/p01');
+    }
+    const text = await res!.text();
+    expect(res!.status).toBe(500);
+    expect(text).toContain('a/p01.ts:1:21');
+    expect(text).toContain('../_lib/shared.ts');
   });
 
   it('production compiles nothing ahead: the start compiles the site in a few builds', async () => {

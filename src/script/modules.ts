@@ -318,15 +318,22 @@ export function createModuleRegistry(
     generation++;
     const seen = new Set<string>();
     const dropped: string[] = [];
+    // The files that import `file` are linked again, not compiled again: their code does not
+    // depend on what they import (every import is external), so their units are kept as primed
+    // ones (an edit of a module imported by 700 pages then costs one build, not 700). Not when
+    // `file` is gone: compiling an importer again reports its import of the missing file.
+    const relink = fs.existsSync(file);
     const visit = (f: string): void => {
       if (seen.has(f)) return;
       seen.add(f);
       void dispose(f);
+      const kept = f !== file && relink ? [pages.get(f)?.ready?.unit, units.get(f)] : [];
       modules.delete(f);
       units.delete(f);
       primed.delete(primeKey(f, 'page'));
       primed.delete(primeKey(f, 'module'));
       comingPages.delete(f);
+      for (const unit of kept) if (unit) primed.set(primeKey(f, unit.mode), unit);
       if (pages.delete(f)) dropped.push(f);
       const users = importers.get(f);
       importers.delete(f);
