@@ -11,7 +11,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import vm from 'node:vm';
-import * as esbuild from 'esbuild';
+import type * as esbuild from 'esbuild';
 import { tspToTs } from '../syntax/tsp.js';
 import { PACKAGE_DIR } from '../site.js';
 import { SCOPE_NAMES } from '../scope-names.js';
@@ -167,6 +167,14 @@ function externalsPlugin(entries: ReadonlySet<string>, mode: Mode): esbuild.Plug
   };
 }
 
+/**
+ * esbuild's API, loaded on the first compile only: a production server whose
+ * site was compiled by a child process (precompile.ts) never loads it (its
+ * module alone is ~10 MB of the process's memory).
+ */
+let esbuildApi: Promise<typeof esbuild> | undefined;
+const loadEsbuild = (): Promise<typeof esbuild> => (esbuildApi ??= import('esbuild'));
+
 /** esbuild builds run by this process (for tests and diagnostics: a batch is one build, or two for modules with `_name` shortcuts). */
 let builds = 0;
 
@@ -187,58 +195,82 @@ let building = 0;
  */
 export async function releaseCompiler(): Promise<void> {
   if (building) return;
-  await Promise.all([esbuild.stop(), releaseTsxWorker()]);
+  await Promise.all([esbuildApi?.then((api) => api.stop()), releaseTsxWorker()]);
 }
 
 /** Compiles `file` (absolute). Throws CompileError. */
 export async function compileFile(file: string, mode: Mode): Promise<CompiledUnit> {
   building++;
   try {
-    return (await compileUnits([file], mode))[0]!;
+    return toUnit(mode, (await compileOutputs([file], mode))[0]!);
   } finally {
     building--;
   }
+}
+
+/** What a compile of one file gives before it is made into a unit: plain data, which a child process can send (precompile.ts). */
+export interface CompiledOutput {
+  file: string;
+  /** esbuild's output. */
+  js: string;
+  /** Its source map, `sources` naming the file. */
+  map: SourceMapJson;
 }
 
 /**
  * Compiles many files of one mode in one esbuild build (the production start:
  * esbuild parses them in parallel, one round trip and one resolution per
  * folder and import instead of one build per file). Each unit is what
- * `compileFile` gives for its file: both go through `compileUnits`. Files that
- * fail are left out (a failed build is retried without the files its errors
- * name), so the caller compiles those with `compileFile`, which reports each
- * failure with its own file; a batch that cannot be made gives an empty map.
+ * `compileFile` gives for its file: both go through `compileOutputs` and
+ * `toUnit`. Files that fail are left out (a failed build is retried without
+ * the files its errors name), so the caller compiles those with
+ * `compileFile`, which reports each failure with its own file.
  */
 export async function compileBatch(files: readonly string[], mode: Mode): Promise<Map<string, CompiledUnit>> {
-  const units = new Map<string, CompiledUnit>();
+  return unitsOf(await compileBatchOutputs(files, mode), mode);
+}
+
+/** The outputs of compileBatch, before they are made into units (what precompile's child process sends). */
+export async function compileBatchOutputs(files: readonly string[], mode: Mode): Promise<CompiledOutput[]> {
   let left = [...new Set(files)];
   building++;
   try {
     // Each retry drops at least one file; a few broken files cost a few builds, more fall back to one build a file.
     for (let attempt = 0; attempt < 4 && left.length; attempt++) {
       try {
-        for (const unit of await compileUnits(left, mode, true)) units.set(unit.file, unit);
-        return units;
+        return await compileOutputs(left, mode);
       } catch (err) {
         const named = new Set(err instanceof CompileError ? err.errors.map((e) => e.file) : []);
         const rest = left.filter((f) => !named.has(f));
-        if (rest.length === left.length) return units;
+        if (rest.length === left.length) return [];
         left = rest;
       }
     }
-    return units;
+    return [];
   } finally {
     building--;
   }
 }
 
+/** Units of a batch's outputs, by file; an output that cannot be made into a unit is left out (compileFile then reports it). */
+export function unitsOf(outputs: readonly CompiledOutput[], mode: Mode): Map<string, CompiledUnit> {
+  const units = new Map<string, CompiledUnit>();
+  for (const output of outputs) {
+    try {
+      units.set(output.file, toUnit(mode, output));
+    } catch {
+      // left for compileFile
+    }
+  }
+  return units;
+}
+
 /**
- * The one way files are compiled, alone or in a batch. Throws CompileError
- * (the build's errors, located in the user's files). With `skipBroken`, a
- * file whose output cannot be made into a unit is left out of the result
- * instead (compileFile then reports it).
+ * The one way files are compiled, alone or in a batch: esbuild's output for
+ * each file, in the order of `files`. Throws CompileError (the build's
+ * errors, located in the user's files).
  */
-async function compileUnits(files: readonly string[], mode: Mode, skipBroken = false): Promise<CompiledUnit[]> {
+async function compileOutputs(files: readonly string[], mode: Mode): Promise<CompiledOutput[]> {
   const define: Record<string, string> = { 'import.meta': '__kts_meta' };
   // A module's scope names read the request in progress (request-names.ts); a page gets them as bindings.
   if (mode === 'module') Object.assign(define, MODULE_DEFINES);
@@ -265,30 +297,21 @@ async function compileUnits(files: readonly string[], mode: Mode, skipBroken = f
       group.files.forEach((file, j) => (outputs[files.indexOf(file)] = again[j]!));
     }
   }
-  const units: CompiledUnit[] = [];
-  files.forEach((file, i) => {
-    const { js, map } = outputs[i]!;
-    map.sources = [file];
-    try {
-      units.push(toUnit(file, mode, js, map));
-    } catch (err) {
-      if (!skipBroken) throw err;
-    }
-  });
-  return units;
+  return outputs;
 }
 
 /** The build of `files` (absolute, one mode): each file's code and source map, in the order of `files`. */
-async function build(files: readonly string[], mode: Mode, define: Record<string, string>): Promise<{ js: string; map: SourceMapJson }[]> {
+async function build(files: readonly string[], mode: Mode, define: Record<string, string>): Promise<CompiledOutput[]> {
   // Entry i is written (in memory) to `i/<name>.js`: names never collide (`a.ts` beside `a.tsp`),
   // and the output is the same as a build of the file alone (its `//# sourceMappingURL=<name>.js.map`
   // included); the imports are absolute paths, whatever the folder.
   const outdir = path.dirname(files[0]!);
   const outs = files.map((file, i) => `${i}/${path.basename(file).replace(/\.[^.]*$/, '')}`);
+  const api = await loadEsbuild();
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
   builds++;
   try {
-    result = await esbuild.build({
+    result = await api.build({
       entryPoints: files.map((file, i) => ({ in: file, out: outs[i]! })),
       bundle: true,
       write: false,
@@ -312,15 +335,17 @@ async function build(files: readonly string[], mode: Mode, define: Record<string
   }
   // Outputs found through a map: a search per entry would be quadratic over thousands of files.
   const byPath = new Map(result.outputFiles.map((f) => [f.path, f]));
-  return outs.map((out) => {
+  return outs.map((out, i) => {
     const base = path.join(outdir, out);
-    return { js: byPath.get(base + '.js')!.text, map: JSON.parse(byPath.get(base + '.js.map')!.text) as SourceMapJson };
+    const map = JSON.parse(byPath.get(base + '.js.map')!.text) as SourceMapJson;
+    map.sources = [files[i]!];
+    return { file: files[i]!, js: byPath.get(base + '.js')!.text, map };
   });
 }
 
 const IMPORT_RE = /^(?:import\s+(?:(.+?)\s+from\s*)?|export\s*\*\s*from\s*)("(?:[^"\\\n]|\\.)*");[ \t]*$/gm;
 
-function toUnit(file: string, mode: Mode, js: string, map: SourceMapJson): CompiledUnit {
+function toUnit(mode: Mode, { file, js, map }: CompiledOutput): CompiledUnit {
   const imports: ImportSpec[] = [];
   const declarations: string[] = [];
   const bound = new Set<string>();
