@@ -63,7 +63,11 @@ function compileInChild(pages: string[], privates: string[]): Promise<{ pages: C
     // No execArgv: the server's own flags (a test runner's loader, an inspector port) are not the compiler's.
     const child = fork(new URL('./compile-child.js', import.meta.url), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], serialization: 'advanced' });
     let result: { pages: CompiledOutput[]; modules: CompiledOutput[] } | undefined;
-    child.once('message', (msg) => (result = msg as typeof result));
+    child.once('message', (msg) => {
+      result = msg as typeof result;
+      // It exits by itself once the message is out; one that lingers (a thread that does not end) is ended.
+      setTimeout(() => child.kill(), 5000).unref();
+    });
     child.once('error', reject);
     child.once('exit', (code, signal) => (result ? resolve(result) : reject(new Error(`the compiler process exited (${signal ?? code})`))));
     child.send({ pages, privates });
