@@ -52,6 +52,7 @@ export async function precompile(root: string, registry: ModuleRegistry): Promis
  * in this process, where the child cannot be had (Bun, Deno, or it failed).
  */
 async function compileSite(pages: string[], privates: string[]): Promise<[Map<string, CompiledUnit>, Map<string, CompiledUnit>]> {
+  if (!pages.length && !privates.length) return [new Map(), new Map()];
   const outputs = RUNTIME === 'node' ? await compileInChild(pages, privates).catch(() => undefined) : undefined;
   if (outputs) return [unitsOf(outputs.pages, 'page'), unitsOf(outputs.modules, 'module')];
   return Promise.all([compileBatch(pages, 'page'), compileBatch(privates, 'module')]);
