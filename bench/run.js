@@ -40,7 +40,10 @@ function wrk(url, headers = []) {
 /** The servers of a round in turn: every other round in reverse order, so no one always goes first. */
 const inTurn = (xs, round) => (round % 2 ? [...xs].reverse() : xs);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const statusMb = (pid, key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const rssOf = (pid) => statusMb(pid, 'VmRSS');
+/** Peak RSS (VmHWM): the most the process held at any time of the run, workers' threads included. */
+const peakRssOf = (pid) => statusMb(pid, 'VmHWM');
 
 // --runtime bun|deno: karrigell-ts on that runtime against its own server and node:http (bench/runtime.js).
 const runtimeAt = process.argv.indexOf('--runtime');
@@ -269,6 +272,17 @@ try {
       console.log(`${row.workload.padEnd(34)} ${row.server.padEnd(14)} ${String(row['req/s']).padStart(7)} req/s  ratio ${row.ratio} (${Math.round(memory)} req/s)`);
     }
   }
+
+  // Peak RSS of the servers over the whole run (each took the same workloads, one process each:
+  // karrigell-ts runs with --workers 0); the extra servers of the h2, reload, memory and workers
+  // rows are not counted.
+  console.log(
+    '\npeak RSS under the load above: ' +
+      Object.values(all)
+        .map((s) => `${s.name} ${peakRssOf(servingPid(s.proc.pid)).toFixed(0)} MB`)
+        .join(', '),
+  );
+  rows.push({ workload: 'peak RSS (VmHWM)', server: 'karrigell-ts', 'req/s': '', ratio: `${(peakRssOf(servingPid(all['karrigell-ts'].proc.pid)) - peakRssOf(all['node:http'].proc.pid)).toFixed(0)} MB over node:http` });
 
   console.log('\nSummary (ratio to bare node:http: median of %d paired rounds of %ds):', ROUNDS, SECONDS);
   console.table(rows);

@@ -4,7 +4,9 @@
 //   production start  time from spawning `serve --production` to its banner
 //   first visit       development: every page loaded once, in turn (compile + run), per page
 //   RSS dev           development server after those visits (worker threads included)
-//   RSS production    production server after one visit of every page (peak, VmHWM)
+//   RSS production    production: the serving process (the worker under the primary) after one
+//                     visit of every page (peak, VmHWM)
+//   compiler processes  child processes of that serving process then (esbuild's service: 0 expected)
 //   check             `karrigell-ts check ROOT`, wall time
 //   edit latency      development: write _lib/shared.ts → a page importing it answers the
 //                     new content (median of SCALE_EDITS edits, default 7)
@@ -14,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import { spawn, execFileSync } from 'node:child_process';
-import { start, get } from './servers.js';
+import { start, get, servingPid } from './servers.js';
 
 const SIZES = (process.env.SCALE_SIZES ?? '100,1000,5000').split(',').map(Number);
 const EDITS = Number(process.env.SCALE_EDITS ?? 7);
@@ -69,8 +71,10 @@ async function measure(n) {
     out.productionStartMs = performance.now() - t0;
     try {
       await visitAll(prod.url, urls, agent);
-      out.rssProductionMb = status(prod.proc.pid, 'VmHWM');
-      out.compilerProcesses = Number(execFileSync('sh', ['-c', `ps --ppid ${prod.proc.pid} -o pid= | wc -l`], { encoding: 'utf8' }).trim());
+      // Production runs the site in a worker under a primary that only hands over connections.
+      const serving = servingPid(prod.proc.pid);
+      out.rssProductionMb = status(serving, 'VmHWM');
+      out.compilerProcesses = Number(execFileSync('sh', ['-c', `ps --ppid ${serving} -o pid= | wc -l`], { encoding: 'utf8' }).trim());
     } finally {
       prod.proc.kill();
     }
@@ -119,13 +123,14 @@ async function measure(n) {
   return out;
 }
 
-console.log(`bench:scale on Node ${process.version}, ${os.cpus().length} cores`);
+console.log(`bench:scale on Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log('pages  production start  first visit/page  RSS dev  RSS production (peak)  compiler processes  check     edit → new response (median)');
 for (const n of SIZES) {
   const r = await measure(n);
   console.log(
     `${String(r.pages).padStart(5)}  ${(r.productionStartMs / 1000).toFixed(2).padStart(14)} s  ${r.firstVisitMsPerPage.toFixed(1).padStart(13)} ms  ` +
       `${r.rssDevMb.toFixed(0).padStart(4)} MB  ${r.rssProductionMb.toFixed(0).padStart(17)} MB     ${String(r.compilerProcesses).padStart(14)}  ` +
-      `${(r.checkMs / 1000).toFixed(1).padStart(5)} s  ${r.editMedianMs.toFixed(1).padStart(8)} ms${r.checkProblem ? `  (check: ${r.checkProblem})` : ''}`,
+      `${(r.checkMs / 1000).toFixed(1).padStart(5)} s  ${r.editMedianMs.toFixed(1).padStart(8)} ms${r.checkProblem ? `  (check: ${r.checkProblem})` : ''}` +
+      `  (load ${os.loadavg()[0].toFixed(2)})`,
   );
 }

@@ -64,6 +64,8 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
     root,
     (file, err) => log.error(`import.meta.hot.dispose of ${relative(root, file)} failed: ${(err as Error)?.stack ?? String(err)}`),
     () => started,
+    // Development: a first visit also compiles the pages beside it, in one build (modules.ts compileAhead).
+    !options.production,
   );
   if (options.production) {
     const failures = await precompile(root, registry);

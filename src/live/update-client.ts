@@ -205,7 +205,6 @@ function note() {
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import * as esbuild from 'esbuild';
 import { PACKAGE_DIR } from '../site.js';
 
 let updatePathMemo: string | undefined;
@@ -224,8 +223,10 @@ let bundled: Promise<string> | undefined;
 
 /** The module's code, bundled and minified once per process (when the first page with the live script is served). */
 export function updateModule(): Promise<string> {
-  bundled ??= esbuild
-    .build({
+  // esbuild is imported here, not at the top: a production server (which loads this room but never
+  // serves the live script) then never loads esbuild's API (~10 MB of memory).
+  bundled ??= import('esbuild')
+    .then((esbuild) => esbuild.build({
       stdin: { contents: UPDATE_SOURCE, resolveDir: PACKAGE_DIR, loader: 'js', sourcefile: 'karrigell-live-update.js' },
       bundle: true,
       format: 'esm',
@@ -234,7 +235,7 @@ export function updateModule(): Promise<string> {
       write: false,
       logLevel: 'silent',
       legalComments: 'none',
-    })
+    }))
     .then((r) => r.outputFiles[0]!.text);
   return bundled;
 }

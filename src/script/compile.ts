@@ -11,7 +11,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import vm from 'node:vm';
-import * as esbuild from 'esbuild';
+import type * as esbuild from 'esbuild';
 import { tspToTs } from '../syntax/tsp.js';
 import { PACKAGE_DIR } from '../site.js';
 import { SCOPE_NAMES } from '../scope-names.js';
@@ -21,6 +21,9 @@ import { MODULE_DEFINES, MODULE_NAMES, shortcutDefine } from './request-names.js
 const SCOPE_SET: ReadonlySet<string> = new Set(SCOPE_NAMES);
 /** See makeFactory: the context extension that keeps compiled code out of V8's compilation cache (frozen: nothing can add a name to it). */
 const NO_EXTENSION = Object.freeze(Object.create(null) as object);
+
+/** A page runs once per request with the request's scope; a module is evaluated once and shared. */
+type Mode = 'page' | 'module';
 
 /** One import of the compiled code: the resolved module and how its bindings are named. */
 export interface ImportSpec {
@@ -32,7 +35,7 @@ export interface ImportSpec {
 
 export interface CompiledUnit {
   file: string;
-  mode: 'page' | 'module';
+  mode: Mode;
   imports: ImportSpec[];
   exportNames: string[];
   /** `(imports, meta, process) => run`; for a page `run(scope)` (returns the exports, or their promise when the page has top-level await), for a module `run()`. `process` is what the script's own `process` names (the view that cannot stop the server). */
@@ -116,25 +119,37 @@ function asEsm(text: string): string {
   return text + '\nexport {};\n';
 }
 
-function externalsPlugin(entry: string, mode: 'page' | 'module'): esbuild.Plugin {
+/**
+ * esbuild's plugin: every import external (resolved by esbuild to an absolute
+ * path), `.tsp` turned into TypeScript, and (pages) the top-level JSX
+ * statements of the `.tsx` entries printed. Only entries are ever loaded (every
+ * import is external). One plugin a build: within a build, an import is
+ * resolved once per folder and specifier (700 pages importing
+ * `../_lib/shared.ts` from one folder ask esbuild once, not 700 times).
+ */
+function externalsPlugin(entries: ReadonlySet<string>, mode: Mode): esbuild.Plugin {
+  const resolved = new Map<string, Promise<esbuild.OnResolveResult>>();
   return {
     name: 'karrigell-ts',
     setup(build) {
-      build.onResolve({ filter: /.*/ }, async (args) => {
+      build.onResolve({ filter: /.*/ }, (args) => {
         if (args.kind === 'entry-point' || args.pluginData === SKIP) return undefined;
         const own = OWN_MODULES[args.path];
         if (own) return { path: own, external: true };
-        const r = await build.resolve(args.path, {
-          kind: args.kind,
-          resolveDir: args.resolveDir,
-          importer: args.importer,
-          pluginData: SKIP,
-        });
-        if (r.errors.length) return { errors: r.errors };
-        return { path: r.path, external: true };
+        const key = `${args.kind}\0${args.resolveDir}\0${args.path}`;
+        let result = resolved.get(key);
+        if (!result) {
+          result = build
+            .resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: SKIP })
+            .then((r) => (r.errors.length ? { errors: r.errors } : { path: r.path, external: true }));
+          resolved.set(key, result);
+        }
+        return result;
       });
+      // Read synchronously: an async read is four trips through libuv's pool (open, stat, read,
+      // close) for a file of a few KB, a quarter of a second over a 1 000-file start.
       build.onLoad({ filter: /\.tsp$/ }, async (args) => {
-        const text = await fs.promises.readFile(args.path, 'utf8');
+        const text = fs.readFileSync(args.path, 'utf8');
         try {
           return { contents: asEsm(tspToTs(text, args.path)), loader: 'ts' };
         } catch (err) {
@@ -143,13 +158,29 @@ function externalsPlugin(entry: string, mode: 'page' | 'module'): esbuild.Plugin
         }
       });
       build.onLoad({ filter: SOURCE_RE }, async (args) => {
-        let text = await fs.promises.readFile(args.path, 'utf8');
+        let text = fs.readFileSync(args.path, 'utf8');
         const loader = LOADERS[path.extname(args.path)] ?? 'ts';
-        if (mode === 'page' && loader === 'tsx' && args.path === entry) text = await printTopLevelJsxOffThread(text, args.path);
+        if (mode === 'page' && loader === 'tsx' && entries.has(args.path)) text = await printTopLevelJsxOffThread(text, args.path);
         return { contents: asEsm(text), loader };
       });
     },
   };
+}
+
+/**
+ * esbuild's API, loaded on the first compile only: a production server whose
+ * site was compiled by a child process (precompile.ts) never loads it (its
+ * module alone is ~10 MB of the process's memory).
+ */
+let esbuildApi: Promise<typeof esbuild> | undefined;
+const loadEsbuild = (): Promise<typeof esbuild> => (esbuildApi ??= import('esbuild'));
+
+/** esbuild builds run by this process (for tests and diagnostics: a batch is one build, or two for modules with `_name` shortcuts). */
+let builds = 0;
+
+/** How many esbuild builds this process has run. */
+export function buildCount(): number {
+  return builds;
 }
 
 /** Compiles in flight in this process (every server of a process shares esbuild's service and the `.tsx` worker). */
@@ -164,47 +195,124 @@ let building = 0;
  */
 export async function releaseCompiler(): Promise<void> {
   if (building) return;
-  await Promise.all([esbuild.stop(), releaseTsxWorker()]);
+  await Promise.all([esbuildApi?.then((api) => api.stop()), releaseTsxWorker()]);
 }
 
 /** Compiles `file` (absolute). Throws CompileError. */
-export async function compileFile(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
+export async function compileFile(file: string, mode: Mode): Promise<CompiledUnit> {
   building++;
   try {
-    return await compileOne(file, mode);
+    return toUnit(mode, (await compileOutputs([file], mode))[0]!);
   } finally {
     building--;
   }
 }
 
-async function compileOne(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
+/** What a compile of one file gives before it is made into a unit: plain data, which a child process can send (precompile.ts). */
+export interface CompiledOutput {
+  file: string;
+  /** esbuild's output. */
+  js: string;
+  /** Its source map, `sources` naming the file. */
+  map: SourceMapJson;
+}
+
+/**
+ * Compiles many files of one mode in one esbuild build (the production start:
+ * esbuild parses them in parallel, one round trip and one resolution per
+ * folder and import instead of one build per file). Each unit is what
+ * `compileFile` gives for its file: both go through `compileOutputs` and
+ * `toUnit`. Files that fail are left out (a failed build is retried without
+ * the files its errors name), so the caller compiles those with
+ * `compileFile`, which reports each failure with its own file.
+ */
+export async function compileBatch(files: readonly string[], mode: Mode): Promise<Map<string, CompiledUnit>> {
+  return unitsOf(await compileBatchOutputs(files, mode), mode);
+}
+
+/** The outputs of compileBatch, before they are made into units (what precompile's child process sends). */
+export async function compileBatchOutputs(files: readonly string[], mode: Mode): Promise<CompiledOutput[]> {
+  let left = [...new Set(files)];
+  building++;
+  try {
+    // Each retry drops at least one file; a few broken files cost a few builds, more fall back to one build a file.
+    for (let attempt = 0; attempt < 4 && left.length; attempt++) {
+      try {
+        return await compileOutputs(left, mode);
+      } catch (err) {
+        const named = new Set(err instanceof CompileError ? err.errors.map((e) => e.file) : []);
+        const rest = left.filter((f) => !named.has(f));
+        if (rest.length === left.length) return [];
+        left = rest;
+      }
+    }
+    return [];
+  } finally {
+    building--;
+  }
+}
+
+/** Units of a batch's outputs, by file; an output that cannot be made into a unit is left out (compileFile then reports it). */
+export function unitsOf(outputs: readonly CompiledOutput[], mode: Mode): Map<string, CompiledUnit> {
+  const units = new Map<string, CompiledUnit>();
+  for (const output of outputs) {
+    try {
+      units.set(output.file, toUnit(mode, output));
+    } catch {
+      // left for compileFile
+    }
+  }
+  return units;
+}
+
+/**
+ * The one way files are compiled, alone or in a batch: esbuild's output for
+ * each file, in the order of `files`. Throws CompileError (the build's
+ * errors, located in the user's files).
+ */
+async function compileOutputs(files: readonly string[], mode: Mode): Promise<CompiledOutput[]> {
   const define: Record<string, string> = { 'import.meta': '__kts_meta' };
   // A module's scope names read the request in progress (request-names.ts); a page gets them as bindings.
   if (mode === 'module') Object.assign(define, MODULE_DEFINES);
-  let result = await build(file, mode, define);
-  let js = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+  const outputs = await build(files, mode, define);
   if (mode === 'module') {
     // `_name` shortcuts: esbuild replaces only free identifiers, so a second build with a define for
     // each candidate the output mentions turns the free ones into QUERY reads (locals stay locals).
-    const shortcuts: Record<string, string> = {};
-    for (const [name] of js.matchAll(/(?<![\w$.])_[\w$]+/g)) {
-      const target = shortcutDefine(name);
-      if (target && !(name in define)) shortcuts[name] = target;
-    }
-    if (Object.keys(shortcuts).length) {
-      result = await build(file, mode, { ...define, ...shortcuts });
-      js = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+    // Files with the same candidates share that build, so each gets exactly its own defines.
+    const groups = new Map<string, { shortcuts: Record<string, string>; files: string[] }>();
+    files.forEach((file, i) => {
+      const shortcuts: Record<string, string> = {};
+      for (const [name] of outputs[i]!.js.matchAll(/(?<![\w$.])_[\w$]+/g)) {
+        const target = shortcutDefine(name);
+        if (target && !(name in define)) shortcuts[name] = target;
+      }
+      const key = Object.keys(shortcuts).sort().join(',');
+      if (!key) return;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { shortcuts, files: [] }));
+      group.files.push(file);
+    });
+    for (const group of groups.values()) {
+      const again = await build(group.files, mode, { ...define, ...group.shortcuts });
+      group.files.forEach((file, j) => (outputs[files.indexOf(file)] = again[j]!));
     }
   }
-  const map = JSON.parse(result.outputFiles.find((f) => f.path.endsWith('.map'))!.text) as SourceMapJson;
-  map.sources = [file];
-  return toUnit(file, mode, js, map);
+  return outputs;
 }
 
-async function build(file: string, mode: 'page' | 'module', define: Record<string, string>): Promise<esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] }> {
+/** The build of `files` (absolute, one mode): each file's code and source map, in the order of `files`. */
+async function build(files: readonly string[], mode: Mode, define: Record<string, string>): Promise<CompiledOutput[]> {
+  // Entry i is written (in memory) to `i/<name>.js`: names never collide (`a.ts` beside `a.tsp`),
+  // and the output is the same as a build of the file alone (its `//# sourceMappingURL=<name>.js.map`
+  // included); the imports are absolute paths, whatever the folder.
+  const outdir = path.dirname(files[0]!);
+  const outs = files.map((file, i) => `${i}/${path.basename(file).replace(/\.[^.]*$/, '')}`);
+  const api = await loadEsbuild();
+  let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
+  builds++;
   try {
-    return await esbuild.build({
-      entryPoints: [file],
+    result = await api.build({
+      entryPoints: files.map((file, i) => ({ in: file, out: outs[i]! })),
       bundle: true,
       write: false,
       format: 'esm',
@@ -212,7 +320,7 @@ async function build(file: string, mode: 'page' | 'module', define: Record<strin
       target: 'node20',
       sourcemap: 'external',
       sourcesContent: false,
-      outdir: path.dirname(file),
+      outdir,
       logLevel: 'silent',
       jsx: 'automatic',
       jsxImportSource: 'karrigell-ts',
@@ -220,16 +328,24 @@ async function build(file: string, mode: 'page' | 'module', define: Record<strin
       define,
       loader: { '.tsp': 'ts' },
       resolveExtensions: ['.ts', '.tsx', '.mts', '.js', '.mjs', '.jsx', '.json', '.tsp'],
-      plugins: [externalsPlugin(file, mode)],
+      plugins: [externalsPlugin(new Set(files), mode)],
     });
   } catch (err) {
-    throw toCompileError(err, file);
+    throw toCompileError(err, files[0]!);
   }
+  // Outputs found through a map: a search per entry would be quadratic over thousands of files.
+  const byPath = new Map(result.outputFiles.map((f) => [f.path, f]));
+  return outs.map((out, i) => {
+    const base = path.join(outdir, out);
+    const map = JSON.parse(byPath.get(base + '.js.map')!.text) as SourceMapJson;
+    map.sources = [files[i]!];
+    return { file: files[i]!, js: byPath.get(base + '.js')!.text, map };
+  });
 }
 
 const IMPORT_RE = /^(?:import\s+(?:(.+?)\s+from\s*)?|export\s*\*\s*from\s*)("(?:[^"\\\n]|\\.)*");[ \t]*$/gm;
 
-function toUnit(file: string, mode: 'page' | 'module', js: string, map: SourceMapJson): CompiledUnit {
+function toUnit(mode: Mode, { file, js, map }: CompiledOutput): CompiledUnit {
   const imports: ImportSpec[] = [];
   const declarations: string[] = [];
   const bound = new Set<string>();
