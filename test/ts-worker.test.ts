@@ -60,12 +60,13 @@ afterAll(async () => {
 describe('the TypeScript worker', () => {
   it('is one worker thread for the .tsx pass and the type banner', async () => {
     const root = tempSite({
-      'plain.ts': 'print("<!doctype html><p>plain</p>");\n',
+      // In another folder: a first visit compiles the pages beside it ahead (a .tsx one on the worker).
+      'other/plain.ts': 'print("<!doctype html><p>plain</p>");\n',
       'page.tsx': 'const n: number = "two";\n<main>{n}</main>\n',
     });
     const server = await startServer(root);
     servers.push(server);
-    await (await fetch(server.url + '/plain')).text(); // the server's own threads (watchdog …) are up
+    await (await fetch(server.url + '/other/plain')).text(); // the server's own threads (watchdog …) are up
     await sleep(500);
     expect(tsWorker.tsWorkerGeneration()).toBeUndefined();
     const before = threads();
