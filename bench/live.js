@@ -11,12 +11,15 @@
 // bytes of the injected script and of the update module.
 // On a busy shared machine quote the difference, the absolute figures drift.
 //   LIVE_EDITS (20), LIVE_WARMUP edits not counted (3), LIVE_PAUSE_MS between edits (250),
-//   CHROMIUM_PATH (/usr/bin/chromium)
+//   CHROMIUM_PATH (/usr/bin/chromium), LIVE_TRACE=1: also the time of each stage of the
+//   path in place (server: the diagnostics channel `karrigell-ts:live`; browser: the
+//   event, the fetch), per edit and their medians.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import diagnostics_channel from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -29,12 +32,16 @@ const EDITS = Number(process.env.LIVE_EDITS ?? 20);
 const PAUSE = Number(process.env.LIVE_PAUSE_MS ?? 250);
 const WARMUP = Number(process.env.LIVE_WARMUP ?? 3);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const TRACE = process.env.LIVE_TRACE === '1';
+/** The server's stages of the current edit (LIVE_TRACE). */
+let serverStages = [];
+if (TRACE) diagnostics_channel.subscribe('karrigell-ts:live', (m) => serverStages.push([m.stage, m.at]));
 if (!fs.existsSync(CHROMIUM)) {
   console.error(`npm run bench:live needs Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
   process.exit(1);
 }
 
-const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-bench-live-'));
+const parent = fs.mkdtempSync(path.join(process.env.LIVE_SITE_PARENT ?? os.tmpdir(), 'kts-bench-live-'));
 // A page with a form (what an in-place update must keep) and a list.
 const page = (n) => `import { footer } from "./_lib/footer.ts";
 const items = ["alpha", "beta", "gamma", "delta"];
@@ -79,6 +86,29 @@ async function instrumentedTab() {
     };
     new MutationObserver(check).observe(document, { subtree: true, childList: true, characterData: true });
   });
+  // LIVE_TRACE: when the page's stream delivers an event, when its fetch starts, answers, ends.
+  if (TRACE)
+    await tab.addInitScript(() => {
+      const at = () => performance.timeOrigin + performance.now();
+      const stages = (window.__benchStages = []);
+      const ES = window.EventSource;
+      window.EventSource = class extends ES {
+        constructor(...args) {
+          super(...args);
+          this.addEventListener('reload', () => stages.push(['event', at()]));
+        }
+      };
+      const fetch = window.fetch;
+      window.fetch = function (...args) {
+        stages.push(['fetch', at()]);
+        return fetch.apply(this, args).then((res) => {
+          stages.push(['headers', at()]);
+          const text = res.text.bind(res);
+          res.text = () => text().then((t) => (stages.push(['body', at()]), t));
+          return res;
+        });
+      };
+    });
   const shown = (want, what) =>
     new Promise((resolve, reject) => {
       waiting = { want, resolve };
@@ -112,10 +142,19 @@ async function startMode(mode) {
       if (i % 2 !== 0) [file, text] = [path.join(root, 'page.ts'), page((p = `p${i}`))];
       else [file, text] = [path.join(root, '_lib', 'footer.ts'), footer((f = `f${i}`))];
       const shown = shownText(`${p}/${f}`, `${mode} edit ${i}`);
+      serverStages = [];
       const t0 = now();
       fs.writeFileSync(file, text);
-      return (await shown) - t0;
+      const t = (await shown) - t0;
+      if (TRACE) {
+        const browserStages = await tab.evaluate(() => window.__benchStages.splice(0));
+        const all = [...serverStages, ...browserStages].map(([s, at]) => [s, at - t0]).sort((a, b) => a[1] - b[1]);
+        all.push(['dom', t]);
+        this.stages.push(all);
+      }
+      return t;
     },
+    stages: [],
     kept: () => tab.inputValue('#name'),
     async sizes() {
       const script = await tab.evaluate(() => document.querySelector('script[data-karrigell-live]').outerHTML);
@@ -147,6 +186,7 @@ try {
     if (i >= 1) console.log(`edit ${String(i).padStart(2)} (${i % 2 ? 'page  ' : 'module'}): ${line.join('   ')}`);
   }
   const [inPlace, full] = modes;
+  if (TRACE) printStages(inPlace.stages.slice(WARMUP));
   const keptIn = await inPlace.kept();
   const keptFull = await full.kept();
   const sizes = await inPlace.sizes();
@@ -165,6 +205,23 @@ try {
 } finally {
   await browser.close();
   fs.rmSync(parent, { recursive: true, force: true });
+}
+
+/** Each edit's stages (ms after the write), then the median of each stage's first time. */
+function printStages(edits) {
+  console.log('\nin place, stages (ms after the write; first time each):');
+  const firsts = new Map();
+  for (const [i, stages] of edits.entries()) {
+    console.log(`  edit ${String(i + 1).padStart(2)}: ` + stages.map(([s, t]) => `${s} ${t.toFixed(1)}`).join(', '));
+    const seen = new Set();
+    for (const [s, t] of stages) {
+      if (seen.has(s)) continue;
+      seen.add(s);
+      if (!firsts.has(s)) firsts.set(s, []);
+      firsts.get(s).push(t);
+    }
+  }
+  console.log('  medians: ' + [...firsts].map(([s, ts]) => [s, stats(ts).median]).sort((a, b) => a[1] - b[1]).map(([s, m]) => `${s} ${m.toFixed(1)}`).join(', '));
 }
 
 function gzipSize(text) {

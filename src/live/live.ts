@@ -18,6 +18,7 @@ import type { LiveMode } from '../options.js';
 import { isDeclarationFile, isHiddenName, isScriptFile, within } from '../site.js';
 import { watchSite, type FileEvent, type SiteWatcher } from './watch.js';
 import { createReloadHub, type Change, type ReloadHub } from './reload.js';
+import { trace } from './trace.js';
 
 export interface LiveDeps {
   root: string;
@@ -115,7 +116,7 @@ export async function startLiveReload(deps: LiveDeps): Promise<LiveReload> {
    */
   function warm(files: Set<string>): void {
     for (const f of files) {
-      if (isScriptFile(f) && within(root, f)) registry.loadPage(f).catch(() => {});
+      if (isScriptFile(f) && within(root, f)) registry.loadPage(f).then(() => trace('warmed', f), () => {});
     }
   }
 
