@@ -13,7 +13,10 @@
 //   LIVE_EDITS (20), LIVE_WARMUP edits not counted (3), LIVE_PAUSE_MS between edits (250),
 //   CHROMIUM_PATH (/usr/bin/chromium), LIVE_TRACE=1: also the time of each stage of the
 //   path in place (server: the diagnostics channel `karrigell-ts:live`; browser: the
-//   event, the fetch), per edit and their medians.
+//   event, the fetch), per edit and their medians. LIVE_COMPARE=path/to/other/dist/index.js:
+//   a third tab, in place on that build (e.g. main's), interleaved with the others in the
+//   same run: a before/after that sees the same load.
+//   LIVE_SITE_PARENT: the folder of the bench's sites (os.tmpdir()); see README (live editing).
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -33,6 +36,12 @@ const PAUSE = Number(process.env.LIVE_PAUSE_MS ?? 250);
 const WARMUP = Number(process.env.LIVE_WARMUP ?? 3);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TRACE = process.env.LIVE_TRACE === '1';
+const COMPARE = process.env.LIVE_COMPARE;
+// A run that hangs (a tab that never shows an edit, a server that does not close) ends with a message, not never.
+setTimeout(() => {
+  console.error('bench:live: still running after 10 minutes; stopping');
+  process.exit(1);
+}, 600_000).unref();
 /** The server's stages of the current edit (LIVE_TRACE). */
 let serverStages = [];
 if (TRACE) diagnostics_channel.subscribe('karrigell-ts:live', (m) => serverStages.push([m.stage, m.at]));
@@ -122,13 +131,13 @@ async function instrumentedTab() {
  * typed into its form); `edit(i)` saves edit i (odd: the page, even: its module)
  * and resolves with the time from the write to the new text in the DOM.
  */
-async function startMode(mode) {
-  const root = path.join(parent, mode);
+async function startMode(mode, label = mode, create = createServer) {
+  const root = path.join(parent, label.replace(/\W/g, '_'));
   fs.mkdirSync(path.join(root, '_lib'), { recursive: true });
   fs.writeFileSync(path.join(root, 'page.ts'), page('p0'));
   fs.writeFileSync(path.join(root, '_lib', 'footer.ts'), footer('f0'));
   fs.writeFileSync(path.join(root, 'style.css'), 'body { font-family: sans-serif }\n');
-  const server = await createServer({ root, port: 0, host: '127.0.0.1', quiet: true, live: mode });
+  const server = await create({ root, port: 0, host: '127.0.0.1', quiet: true, live: mode });
   const { tab, shown: shownText } = await instrumentedTab();
   await tab.goto(server.url + '/page');
   await tab.fill('#name', 'typed by the user');
@@ -136,12 +145,13 @@ async function startMode(mode) {
   let f = 'f0';
   return {
     mode,
+    label,
     times: [],
     async edit(i) {
       let file, text;
       if (i % 2 !== 0) [file, text] = [path.join(root, 'page.ts'), page((p = `p${i}`))];
       else [file, text] = [path.join(root, '_lib', 'footer.ts'), footer((f = `f${i}`))];
-      const shown = shownText(`${p}/${f}`, `${mode} edit ${i}`);
+      const shown = shownText(`${p}/${f}`, `${label} edit ${i}`);
       serverStages = [];
       const t0 = now();
       fs.writeFileSync(file, text);
@@ -173,6 +183,7 @@ async function startMode(mode) {
 try {
   // Both modes in one run, their edits interleaved: each sees the same load of the machine.
   const modes = [await startMode('in-place'), await startMode('full')];
+  if (COMPARE) modes.push(await startMode('in-place', 'compared', (await import(path.resolve(COMPARE))).createServer));
   await new Promise((r) => setTimeout(r, 500));
   // The first edits warm up the servers and the browser (and load the update module): not counted.
   for (let i = 1 - WARMUP; i <= EDITS; i++) {
@@ -180,16 +191,17 @@ try {
     for (const m of modes) {
       const t = await m.edit(i);
       if (i >= 1) m.times.push(t);
-      line.push(`${m.mode} ${t.toFixed(1).padStart(6)} ms`);
+      line.push(`${m.label} ${t.toFixed(1).padStart(6)} ms`);
       await new Promise((r) => setTimeout(r, PAUSE));
     }
     if (i >= 1) console.log(`edit ${String(i).padStart(2)} (${i % 2 ? 'page  ' : 'module'}): ${line.join('   ')}`);
   }
-  const [inPlace, full] = modes;
+  const [inPlace, full, compared] = modes;
   if (TRACE) printStages(inPlace.stages.slice(WARMUP));
   const keptIn = await inPlace.kept();
   const keptFull = await full.kept();
   const sizes = await inPlace.sizes();
+  const keptCompared = compared && (await compared.kept());
   for (const m of modes) await m.close();
   const floor = stats(await measureFloor());
   const a = stats(inPlace.times);
@@ -198,6 +210,11 @@ try {
   console.log(`\nfile write → new content in the DOM of the open page (Chromium, ${EDITS} edits each, interleaved, load average ${os.loadavg()[0].toFixed(1)}):`);
   console.log(`  --live in-place  ${line(a)}   typed text kept: ${keptIn === 'typed by the user' ? 'yes' : 'NO'}`);
   console.log(`  --live full      ${line(b)}   typed text kept: ${keptFull === 'typed by the user' ? 'yes' : 'no (a reload)'}`);
+  if (compared) {
+    const c = stats(compared.times);
+    console.log(`  compared build   ${line(c)}   typed text kept: ${keptCompared === 'typed by the user' ? 'yes' : 'NO'}   (${COMPARE})`);
+    console.log(`  in place / compared build: median ${(a.median / c.median).toFixed(2)}, p95 ${(a.p95 / c.p95).toFixed(2)}`);
+  }
   console.log(`  goal in place: median ≤ 30 ms, p95 ≤ 60 ms → ${a.median <= 30 && a.p95 <= 60 ? 'met' : 'NOT met'}; in place / full: median ${(a.median / b.median).toFixed(2)}, p95 ${(a.p95 / b.p95).toFixed(2)}`);
   console.log(`floor (a bare node:http server tells the browser to reload a static page): ${line(floor)}`);
   console.log(`injected script: ${sizes.script} bytes (${sizes.scriptGz} gzipped) per HTML page`);
