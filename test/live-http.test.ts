@@ -10,6 +10,7 @@ import path from 'node:path';
 import { PROJECT, tempSite, sleep } from './helpers.js';
 import type { ClientConfig } from '../src/live/reload-client.js';
 import { expectServerErrors } from './setup.js';
+import { createModuleRegistry } from '../dist/script/modules.js';
 
 expectServerErrors(/(Compile error|Error) in GET/);
 
@@ -530,5 +531,40 @@ describe('updates in place over HTTP (--live in-place)', () => {
     expect(await variant('var a = 1;', 'var a = 2;')).not.toBe(h0);
     expect(await variant('/s.css', '/other.css')).not.toBe(h0);
     expect(await variant('<h1>one</h1>', '<h1>one</h1><script src="/x.js"></script>')).not.toBe(h0);
+  });
+});
+
+describe('compiled code kept across an edit of what it imports (registry)', () => {
+  it('a compile still running when its own file changed is never kept: it may hold the old code', async () => {
+    const root = tempSite({ 'a.ts': 'import { m } from "./_lib/m.ts";\nprint(`v1 ${m}`);', '_lib/m.ts': 'export const m = 1;' });
+    const a = path.join(root, 'a.ts');
+    const m = path.join(root, '_lib', 'm.ts');
+    const registry = createModuleRegistry(root);
+    const inFlight = registry.loadPage(a); // compiles a.ts as it is (v1)…
+    registry.invalidate(a); // …while a.ts is reported changed
+    await inFlight;
+    fs.writeFileSync(a, 'import { m } from "./_lib/m.ts";\nprint(`v2 ${m}`);');
+    fs.writeFileSync(m, 'export const m = 2;');
+    registry.invalidate(m, true); // then the module it imports is edited
+    const page = await registry.loadPage(a);
+    expect(page.unit.code).toContain('v2');
+    expect(page.unit.code).not.toContain('v1');
+  });
+
+  it('code compiled after the last change of its file is kept: the edit of a module compiles that module alone', async () => {
+    const root = tempSite({ 'a.ts': 'import { m } from "./_lib/m.ts";\nprint(`a ${m}`);', '_lib/m.ts': 'export const m = 1;' });
+    const a = path.join(root, 'a.ts');
+    const m = path.join(root, '_lib', 'm.ts');
+    const registry = createModuleRegistry(root);
+    const first = await registry.loadPage(a);
+    const before = registry.compiles;
+    fs.writeFileSync(m, 'export const m = 2;');
+    registry.invalidate(m, true);
+    const second = await registry.loadPage(a);
+    expect(second.unit).toBe(first.unit);
+    expect(registry.compiles - before).toBe(1);
+    // A file that came or went: what imports it compiles again (its import may resolve elsewhere).
+    registry.invalidate(m);
+    expect((await registry.loadPage(a)).unit).not.toBe(first.unit);
   });
 });

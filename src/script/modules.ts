@@ -96,6 +96,13 @@ export function createModuleRegistry(
   const disposers = new Map<string, (() => unknown)[]>();
   /** Compiled code of files forgotten only because something they import was edited: linked again without a compile. */
   const relinks = new Map<string, CompiledUnit>();
+  /**
+   * Compiles running, by file. One still running when its file changes (or the
+   * configuration does) may hold the old code: its unit is marked stale, never
+   * kept for a relink.
+   */
+  const running = new Map<string, Set<{ stale: boolean }>>();
+  const staleUnits = new WeakSet<CompiledUnit>();
   /** file → its dispose functions still running: the next evaluation of that file waits for them. */
   const disposing = new Map<string, Promise<void>>();
 
@@ -143,7 +150,25 @@ export function createModuleRegistry(
     relinks.delete(file);
     if (kept?.mode === mode) return kept;
     compiles++;
-    return compiled(file, mode);
+    const run = { stale: false };
+    let runs = running.get(file);
+    if (!runs) running.set(file, (runs = new Set()));
+    runs.add(run);
+    const done = (): void => {
+      runs.delete(run);
+      if (!runs.size && running.get(file) === runs) running.delete(file);
+    };
+    return compiled(file, mode).then(
+      (unit) => {
+        done();
+        if (run.stale) staleUnits.add(unit);
+        return unit;
+      },
+      (err: unknown) => {
+        done();
+        throw err;
+      },
+    );
   }
 
   async function compiled(file: string, mode: 'page' | 'module'): Promise<CompiledUnit> {
@@ -255,6 +280,7 @@ export function createModuleRegistry(
   }
 
   function invalidate(file: string, edited = false): string[] {
+    for (const run of running.get(file) ?? []) run.stale = true;
     const seen = new Set<string>();
     const dropped: string[] = [];
     const visit = (f: string): void => {
@@ -264,7 +290,7 @@ export function createModuleRegistry(
       modules.delete(f);
       const unit = units.get(f);
       units.delete(f);
-      if (edited && f !== file && unit) relinks.set(f, unit);
+      if (edited && f !== file && unit && !staleUnits.has(unit)) relinks.set(f, unit);
       else relinks.delete(f);
       if (pages.delete(f)) dropped.push(f);
       const users = importers.get(f);
@@ -288,6 +314,7 @@ export function createModuleRegistry(
   function invalidateAll(): string[] {
     const dropped = [...pages.keys()];
     for (const file of [...disposers.keys()]) void dispose(file);
+    for (const runs of running.values()) for (const run of runs) run.stale = true;
     relinks.clear();
     modules.clear();
     pages.clear();
