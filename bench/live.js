@@ -200,11 +200,15 @@ try {
   await new Promise((r) => setTimeout(r, 500));
   // The first edits warm up the servers and the browser (and load the update module): not counted.
   for (let i = 1 - WARMUP; i <= EDITS; i++) {
-    const line = [];
-    for (const m of modes) {
+    const line = new Array(modes.length);
+    // Each round starts with another tab: none always follows the same one (and whatever that
+    // one's server still does after its edit: its type check, 150 ms later, on a worker thread).
+    for (let k = 0; k < modes.length; k++) {
+      const j = (k + i - 1 + WARMUP * modes.length) % modes.length;
+      const m = modes[j];
       const t = await m.edit(i);
       if (i >= 1) m.times.push(t);
-      line.push(`${m.label} ${t.toFixed(1).padStart(6)} ms`);
+      line[j] = `${m.label} ${t.toFixed(1).padStart(6)} ms`;
       await new Promise((r) => setTimeout(r, PAUSE));
     }
     if (i >= 1) console.log(`edit ${String(i).padStart(2)} (${i % 2 ? 'page  ' : 'module'}): ${line.join('   ')}`);
