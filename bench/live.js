@@ -46,7 +46,8 @@ setTimeout(() => {
 }, 600_000).unref();
 /** The server's stages of the current edit (LIVE_TRACE). */
 let serverStages = [];
-if (TRACE) diagnostics_channel.subscribe('karrigell-ts:live', (m) => serverStages.push([m.stage, m.at]));
+const { TRACE_CHANNEL } = await import(path.join(here, '..', 'dist', 'live', 'trace.js'));
+if (TRACE) diagnostics_channel.subscribe(TRACE_CHANNEL, (m) => serverStages.push([m.stage, m.at]));
 if (!fs.existsSync(CHROMIUM)) {
   console.error(`npm run bench:live needs Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
   process.exit(1);
@@ -147,15 +148,15 @@ async function instrumentedTab() {
 async function startMode(mode, label = mode, create = createServer) {
   const root = path.join(parent, label.replace(/\W/g, '_'));
   fs.mkdirSync(path.join(root, '_lib'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'page.ts'), page('p0'));
-  fs.writeFileSync(path.join(root, '_lib', 'footer.ts'), footer('f0'));
+  fs.writeFileSync(path.join(root, 'page.ts'), page('p-start'));
+  fs.writeFileSync(path.join(root, '_lib', 'footer.ts'), footer('f-start'));
   fs.writeFileSync(path.join(root, 'style.css'), 'body { font-family: sans-serif }\n');
   const server = await create({ root, port: 0, host: '127.0.0.1', quiet: true, live: mode });
   const { tab, shown: shownText } = await instrumentedTab();
   await tab.goto(server.url + '/page');
   await tab.fill('#name', 'typed by the user');
-  let p = 'p0';
-  let f = 'f0';
+  let p = 'p-start';
+  let f = 'f-start';
   return {
     mode,
     label,
@@ -276,7 +277,7 @@ function stats(times) {
  * page fetches itself and swaps the new text in (no server work, no morph library).
  */
 async function measureFloor(kind = 'reload') {
-  let n = 0;
+  let n = 'start';
   let stream;
   let connected;
   const ready = () => new Promise((r) => (connected = r));

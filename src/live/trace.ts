@@ -13,3 +13,8 @@ const channel = diagnostics_channel.channel(TRACE_CHANNEL);
 export function trace(stage: string, file?: string): void {
   if (channel.hasSubscribers) channel.publish({ stage, file, at: performance.timeOrigin + performance.now() });
 }
+
+/** Whether anyone listens (a stage that costs something to note, a listener on a response, checks first). */
+export function tracing(): boolean {
+  return channel.hasSubscribers;
+}
