@@ -92,6 +92,8 @@ describe('live editing memory', () => {
     // Each version holds a 20 kB literal twice (page and module): keeping them would add > 30 MB.
     expect(r.growth).toBeLessThan(4 * 1024 * 1024);
     expect(r.size).toBe(8);
-    expect(r.compiles).toBeGreaterThanOrEqual(EDITS);
+    // Every edit compiled something: the edited file alone, one by one, or pages edited side by
+    // side in one batch (a first compile compiles the not-compiled pages beside it).
+    expect(r.compiles).toBeGreaterThanOrEqual(EDITS / 2);
   }, 60_000);
 });

@@ -4,7 +4,9 @@
  * On every change the watcher reports (synchronously, in its event handler):
  *   1. the pages and modules that depend on the file are noted (before they are forgotten);
  *   2. the compiled file and its dependents are forgotten (`registry.invalidate`):
- *      the next request recompiles exactly those; other modules keep their state;
+ *      the next request recompiles the file and links its dependents again (their
+ *      code is kept after an edit in place; recompiled when a file came or went);
+ *      other modules keep their state;
  *   3. cached path resolutions and static contents are forgotten, and the
  *      translation tables for a file under `_translations/`;
  *   4. the browsers showing a page concerned update it in place or reload (others may swap a stylesheet).
@@ -18,6 +20,7 @@ import type { LiveMode } from '../options.js';
 import { isDeclarationFile, isHiddenName, isScriptFile, within } from '../site.js';
 import { watchSite, type FileEvent, type SiteWatcher } from './watch.js';
 import { createReloadHub, type Change, type ReloadHub } from './reload.js';
+import { trace } from './trace.js';
 
 export interface LiveDeps {
   root: string;
@@ -79,7 +82,8 @@ export async function startLiveReload(deps: LiveDeps): Promise<LiveReload> {
     if (prev) for (const f of prev.affected) affected.add(f);
     const config = CONFIG_FILES.has(path.basename(file));
     if (config) registry.invalidateAll();
-    else registry.invalidate(file);
+    // An edit in place keeps the compiled code of what imports the file (only linked again).
+    else registry.invalidate(file, kind === 'change');
     forget(file);
     if (within(translationsDir, file)) translations.forget(file);
 
@@ -115,7 +119,7 @@ export async function startLiveReload(deps: LiveDeps): Promise<LiveReload> {
    */
   function warm(files: Set<string>): void {
     for (const f of files) {
-      if (isScriptFile(f) && within(root, f)) registry.loadPage(f).catch(() => {});
+      if (isScriptFile(f) && within(root, f)) registry.loadPage(f).then(() => trace('warmed', f), () => {});
     }
   }
 

@@ -48,7 +48,7 @@ export interface ClientConfig {
 const CLIENT = `(function (c) {
   if (window.__ktsLive) return;
   window.__ktsLive = 1;
-  var seq = c.s, es = null, timer = 0, wait = 250, leaving = false;
+  var seq = c.s, es = null, timer = 0, wait = 250, leaving = false, mod = null;
   var ds = document.getElementsByTagName('details');
   for (var i = 0; i < ds.length; i++) ds[i].__ktsOpen = ds[i].open;
   function url() {
@@ -98,7 +98,7 @@ const CLIENT = `(function (c) {
     if (c.r && !c.f) return reload();
     leaving = true;
     stop();
-    import('__UPDATE__').then(function (m) { return m.update(c, { reload: reload, next: next }); }).catch(function (e) { console.error(e); if (!c.f) reload(); });
+    (mod ? Promise.resolve(mod) : import('__UPDATE__')).then(function (m) { mod = m; return m.update(c, { reload: reload, next: next }); }).catch(function (e) { console.error(e); if (!c.f) reload(); });
   }
   function next(n) { c = n; seq = n.s; leaving = false; wait = 250; connect(); }
   function on(name, fn) {
@@ -122,6 +122,9 @@ const CLIENT = `(function (c) {
   addEventListener('pageshow', function (ev) { if (ev.persisted) { leaving = false; connect(); } });
   connect();
 })`;
+
+// (In CLIENT, `mod` keeps the update module once loaded: the next change calls it at once, its
+// fetch starting in the event's task rather than after another import().)
 
 let compact: string | undefined;
 

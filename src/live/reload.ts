@@ -18,6 +18,7 @@ import { clientScript, injectScript, type ClientConfig } from './reload-client.j
 import { echoPath, sendError, showsPage } from '../http/respond.js';
 import { updateModule, updatePath } from './update-client.js';
 import { NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
+import { trace, tracing } from './trace.js';
 
 /** URL paths under this prefix are the server's own (a user's `_` paths are never served). */
 export const LIVE_PREFIX = '/__karrigell/';
@@ -202,6 +203,10 @@ export function createReloadHub(root: string, mode: LiveMode = 'in-place'): Relo
     early(req, res, pathname) {
       if (!pathname.startsWith(LIVE_PREFIX)) {
         startedAt.set(req, seq);
+        if (tracing() && req.headers['x-karrigell-live'] !== undefined) {
+          trace('request', pathname);
+          res.once('finish', () => trace('answered', pathname));
+        }
         return false;
       }
       if (pathname === updatePath() && !closed) {
@@ -253,6 +258,7 @@ export function createReloadHub(root: string, mode: LiveMode = 'in-place'): Relo
           send(c, change.url.endsWith('.css') ? 'css' : 'asset', seq, { url: change.url });
         }
       }
+      trace('published', change.file);
       return reloading;
     },
 

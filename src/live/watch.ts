@@ -23,6 +23,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log.js';
+import { trace } from './trace.js';
 
 export type WatchKind = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir';
 
@@ -149,6 +150,7 @@ export async function watchSite(root: string, onEvent: (event: FileEvent) => voi
     remember(file, sig);
     a.touched = false;
     a.reportedAt = Date.now();
+    trace('report', file);
     deliver({ kind, file });
   }
 
@@ -211,6 +213,7 @@ export async function watchSite(root: string, onEvent: (event: FileEvent) => voi
     guard((_event: string, name: string, details: unknown) => {
       const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
       if (!watched) return;
+      trace('raw', name ? path.resolve(watched, name) : watched);
       // fs.watch names the watched file itself, or an entry of the watched folder.
       if (!name || path.basename(watched) === name) touched(path.resolve(watched));
       else {

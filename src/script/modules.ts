@@ -31,8 +31,15 @@ export interface ModuleRegistry {
   loadPage(file: string, mtimeMs?: number): Promise<LinkedPage>;
   /** The page for `file` if it is compiled and linked already (no promise to wait for). */
   readyPage(file: string): LinkedPage | undefined;
-  /** Forgets `file` and everything that depends on it; returns the pages forgotten. */
-  invalidate(file: string): string[];
+  /**
+   * Forgets `file` and everything that depends on it; returns the pages forgotten.
+   * `edited`: the file was only edited (it still exists; no file came or went), so
+   * what imports it compiles to the same code as before (every import is external
+   * to a compile): that code is kept and linked again, with fresh imports, instead
+   * of compiled again. An edit of a module then costs one compile, not one per file
+   * on its way to the page (live editing's latency, and a module imported by 700 pages).
+   */
+  invalidate(file: string, edited?: boolean): string[];
   /** The compiled unit of a file, for mapping stack traces. */
   unitOf(file: string): CompiledUnit | undefined;
   /** Compiled pages and modules held (for tests and diagnostics). */
@@ -41,7 +48,7 @@ export interface ModuleRegistry {
   dependents(file: string): Set<string>;
   /** Forgets every compiled page and module (e.g. a tsconfig.json changed); returns the pages forgotten. */
   invalidateAll(): string[];
-  /** Files compiled since the registry was created (for tests and diagnostics). */
+  /** Files compiled one by one since the registry was created (not those of a batch, nor code kept and linked again; for tests and diagnostics). */
   readonly compiles: number;
   /** The user files compiled or imported now (live reload watches those outside ROOT too). */
   files(): string[];
@@ -148,6 +155,13 @@ export function createModuleRegistry(
   const comingPages = new Map<string, Promise<CompiledUnit | undefined>>();
   /** Bumped by every invalidation: a batch started before one is not used (a file it read may have changed since). */
   let generation = 0;
+  /**
+   * Compiles running, by file. One still running when its file changes (or the
+   * configuration does) may hold the old code: its unit is marked stale, never
+   * kept for a relink.
+   */
+  const running = new Map<string, Set<{ stale: boolean }>>();
+  const staleUnits = new WeakSet<CompiledUnit>();
 
   /**
    * A first visit in development costs one esbuild build per page (~10 ms: the build's round
@@ -205,9 +219,18 @@ export function createModuleRegistry(
         if (unit) return unit;
       } else if (ahead) compileAhead(file);
     }
+    compiles++;
+    const run = { stale: false };
+    let runs = running.get(file);
+    if (!runs) running.set(file, (runs = new Set()));
+    runs.add(run);
     try {
-      return await compileFile(file, mode);
+      const unit = await compileFile(file, mode);
+      if (run.stale) staleUnits.add(unit);
+      return unit;
     } finally {
+      runs.delete(run);
+      if (!runs.size && running.get(file) === runs) running.delete(file);
       if (release()) void releaseCompiler();
     }
   }
@@ -246,7 +269,6 @@ export function createModuleRegistry(
       return { default: JSON.parse(await fs.promises.readFile(file, 'utf8')) as unknown };
     }
     await disposing.get(file);
-    compiles++;
     const unit = await compiled(file, 'module');
     units.set(file, unit);
     if (unit.requestNames) requestNames = true;
@@ -260,7 +282,6 @@ export function createModuleRegistry(
   }
 
   async function link(file: string): Promise<LinkedPage> {
-    compiles++;
     const unit = await compiled(file, 'page');
     units.set(file, unit);
     const files = new Set<string>([file]);
@@ -314,15 +335,17 @@ export function createModuleRegistry(
     return pages.get(file)?.ready;
   }
 
-  function invalidate(file: string): string[] {
+  function invalidate(file: string, edited = false): string[] {
     generation++;
+    for (const run of running.get(file) ?? []) run.stale = true;
     const seen = new Set<string>();
     const dropped: string[] = [];
     // The files that import `file` are linked again, not compiled again: their code does not
     // depend on what they import (every import is external), so their units are kept as primed
     // ones (an edit of a module imported by 700 pages then costs one build, not 700). Not when
-    // `file` is gone: compiling an importer again reports its import of the missing file.
-    const relink = fs.existsSync(file);
+    // `file` came or went: an importer's import may resolve elsewhere now, and compiling it
+    // again reports an import of a missing file.
+    const relink = edited && fs.existsSync(file);
     const visit = (f: string): void => {
       if (seen.has(f)) return;
       seen.add(f);
@@ -333,7 +356,7 @@ export function createModuleRegistry(
       primed.delete(primeKey(f, 'page'));
       primed.delete(primeKey(f, 'module'));
       comingPages.delete(f);
-      for (const unit of kept) if (unit) primed.set(primeKey(f, unit.mode), unit);
+      for (const unit of kept) if (unit && !staleUnits.has(unit)) primed.set(primeKey(f, unit.mode), unit);
       if (pages.delete(f)) dropped.push(f);
       const users = importers.get(f);
       importers.delete(f);
@@ -355,6 +378,7 @@ export function createModuleRegistry(
 
   function invalidateAll(): string[] {
     generation++;
+    for (const runs of running.values()) for (const run of runs) run.stale = true;
     comingPages.clear();
     const dropped = [...pages.keys()];
     for (const file of [...disposers.keys()]) void dispose(file);
