@@ -60,6 +60,8 @@ function clientLoop(url: string, pathname: string, clients: number, maxMs = 30_0
         loop.failures.push(`${err.code ?? ''} ${err.message}`);
         resolve();
       });
+      // A request never answered is a failure, not a hang of the test (loop.stop() waits for every request).
+      req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
     });
   const workers = Array.from({ length: clients }, async () => {
     while (!stopped && Date.now() < deadline) await one();
@@ -113,7 +115,7 @@ async function reloadUnderLoad(extra: string[]): Promise<void> {
 describe('SIGHUP in production: zero-downtime reload', () => {
   it('--workers 1: no request refused or failed under load, a running request finishes, the new code answers', async () => {
     await reloadUnderLoad(['--workers', '1']);
-  }, 60_000);
+  }, 120_000);
 
   it.skipIf(SKIP_REDIS)('--workers 2 with Redis sessions: the same', async () => {
     const redis = await startRedis();
@@ -122,7 +124,7 @@ describe('SIGHUP in production: zero-downtime reload', () => {
     } finally {
       await redis.stop();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('broken new code: the old workers go on serving, every failing file is logged; a fixed reload then works', async () => {
     const root = tempSite({ 'v.ts': version('v1') });
