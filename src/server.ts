@@ -147,12 +147,13 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   function listenNode(server: http.Server | http2.Http2SecureServer, handle: (req: Req, res: Res) => void): void {
     // While closing, every HTTP/1.1 answer says `connection: close`: a busy keep-alive client then
     // opens its next connection elsewhere (another worker) instead of finding this one cut.
-    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    // One listener (an event with two copies its listeners' array on every request), and one handler
+    // for both protocols: HTTP/2's compatibility API gives it request and response objects of the same shape.
+    server.on('request', (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
       lastRequest = Date.now();
       if (closing && req.httpVersionMajor < 2) res.setHeader('connection', 'close');
+      handle(req as Req, res as Res);
     });
-    // One handler for both: HTTP/2's compatibility API gives it request and response objects of the same shape.
-    server.on('request', handle as (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void);
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
