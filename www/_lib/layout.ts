@@ -19,6 +19,7 @@ export function pageTop(title: string): RawHtml {
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${title} · karrigell-ts</title>
   <link rel="stylesheet" href="/style.css">
+  <link rel="icon" href="/favicon.svg">
 </head>
 <body>
   <header><a href="/">karrigell-ts</a> <span>demo site</span></header>
