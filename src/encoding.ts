@@ -108,7 +108,7 @@ export function codedEtag(etag: string, coding: Coding): string {
 }
 
 /** Adds `Accept-Encoding` to a Vary value (a page may have set its own). */
-export function varyAcceptEncoding(vary: string | undefined): string {
+function varyAcceptEncoding(vary: string | undefined): string {
   if (!vary) return 'Accept-Encoding';
   return /(?:^|,)\s*(?:accept-encoding|\*)\s*(?:,|$)/i.test(vary) ? vary : `${vary}, Accept-Encoding`;
 }
@@ -130,7 +130,7 @@ function zlibOptions(coding: Coding, best: boolean, size?: number): object {
 }
 
 /** Compresses a whole body now (a page's: bodies are small, and a thread-pool round trip would cost more). */
-export function compressSync(data: string | Uint8Array, coding: Coding, best = false): Buffer {
+function compressSync(data: string | Uint8Array, coding: Coding, best = false): Buffer {
   const size = typeof data === 'string' ? data.length : data.byteLength;
   if (coding === 'br') return zlib.brotliCompressSync(data, zlibOptions(coding, best, size));
   if (coding === 'zstd') return z.zstdCompressSync!(data, zlibOptions(coding, best));

@@ -33,9 +33,9 @@ import { PerformanceObserver } from 'node:perf_hooks';
  * semi-spaces (new_space's space_size; `--max-semi-space-size`). Node 20's and
  * 22's own maximum.
  */
-export const YOUNG_MB = 16;
+const YOUNG_MB = 16;
 /** Old generation: a full collection once it has grown by this percent since the last one. */
-export const OLD_GROWTH_PERCENT = 100;
+const OLD_GROWTH_PERCENT = 100;
 
 let bounded = false;
 

@@ -46,6 +46,11 @@ export type ScopeName = keyof typeof SCOPE_NAME_TABLE;
 /** The names, in table order. */
 export const SCOPE_NAMES = Object.keys(SCOPE_NAME_TABLE) as ScopeName[];
 
+/** A `_name` shortcut for a field of QUERY: `_` then at least one character, not `__…` (SPEC §4). */
+export function isShortcutName(name: string): boolean {
+  return name.length > 1 && name[0] === '_' && name[1] !== '_';
+}
+
 /** The names one provider owns. */
 export function namesOf(provider: NameProvider): ScopeName[] {
   return SCOPE_NAMES.filter((name) => SCOPE_NAME_TABLE[name] === provider);

@@ -27,7 +27,6 @@ import { loadTls } from './tls.js';
 import type { Req, Res } from './exchange.js';
 import { NOSNIFF_NAME, NOSNIFF_VALUE } from './encoding.js';
 import { boundHeap } from './heap.js';
-import { showsPage } from './http/respond.js';
 import { serveNative, type NativeServer } from './http/native.js';
 
 export interface RunningServer {
@@ -78,11 +77,15 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   }
   // The hooks of the request pipeline, filled below in this order and only here:
   //   early   — may answer before the path is resolved: 1. live reload's event stream (development);
-  //   filters — rewrite an HTML result before it is sent: 1. live-reload script, 2. type-error banner (development);
+  //   filters — rewrite the HTML result of a browser's page load before it is sent: 1. live-reload script, 2. type-error banner (development);
   //   onClose — run in reverse order of registration on close().
   const early: EarlyHandler[] = [];
   const filters: ResultFilter[] = [];
   const onClose: (() => Promise<void> | void)[] = [];
+  /** Runs what was registered to close, last first; `failed`: a failed start, where one error must not stop the others. */
+  const runOnClose = async (failed = false): Promise<void> => {
+    for (const fn of onClose.reverse()) await (failed ? Promise.resolve(fn()).catch(() => {}) : fn());
+  };
   const sessions = await createSessionBackend(options, log);
   onClose.push(() => sessions.shutdown?.());
   // Runs before the session store closes (reverse order): the modules' dispose functions (SPEC §4, Module lifecycle).
@@ -124,11 +127,9 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
       if (live.filter) filters.push(live.filter);
       onClose.push(() => live.close());
       const banner = createTypeBanner(root, log);
-      // Type checks only for a browser loading a page: the banner is shown there, and
-      // curl, fetch and a page's own requests do not wake the TypeScript worker.
-      filters.push((result, ctx) => {
-        if (showsPage(ctx.req)) banner.filter(result, ctx);
-      });
+      // Type checks only for a browser loading a page (filters see nothing else): the banner is shown
+      // there, and curl, fetch and a page's own requests do not wake the TypeScript worker.
+      filters.push(banner.filter);
       onClose.push(() => banner.close());
     }
     if (native) {
@@ -139,7 +140,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
     }
   } catch (err) {
     // Nothing may keep the process alive after a failed start (watcher, watchdog, store …).
-    for (const fn of onClose.reverse()) await Promise.resolve(fn()).catch(() => {});
+    await runOnClose(true);
     throw err;
   }
 
@@ -190,7 +191,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
       clearTimeout(timer);
       // Now http's close too, for what it stops besides (its connections-checking timer); nothing is left to cut.
       server.close(() => {});
-      for (const fn of onClose.reverse()) await fn();
+      await runOnClose();
     })();
     return closing;
   }
@@ -200,7 +201,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
     const timer = setTimeout(() => native.closeAll(), graceMs);
     await native.close();
     clearTimeout(timer);
-    for (const fn of onClose.reverse()) await fn();
+    await runOnClose();
   }
 
   return { server: server ?? nativeServer!, url: `${tls ? 'https' : 'http'}://${host}:${address.port}`, options: { ...options, root }, registry, sessions, close };

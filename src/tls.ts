@@ -49,17 +49,21 @@ export function loadTls(o: { tlsCert?: string; tlsKey?: string; https?: boolean 
 export function settleDevCertificate<T extends { tlsCert?: string; tlsKey?: string; https?: boolean }>(o: T, env: NodeJS.ProcessEnv = process.env): T {
   if (!o.https || o.tlsCert !== undefined || o.tlsKey !== undefined) return o;
   devCertificate(env);
-  const dir = cacheFolder(env);
-  const files = { tlsCert: path.join(dir, 'localhost-cert.pem'), tlsKey: path.join(dir, 'localhost-key.pem') };
+  const { certFile, keyFile } = devCertificateFiles(env);
+  const files = { tlsCert: certFile, tlsKey: keyFile };
   // Not kept (an unwritable cache): each worker makes its own.
   return fs.existsSync(files.tlsCert) && fs.existsSync(files.tlsKey) ? { ...o, ...files } : o;
 }
 
+/** Where the `--https` certificate is kept: the cache folder. */
+function devCertificateFiles(env: NodeJS.ProcessEnv): { certFile: string; keyFile: string } {
+  const dir = cacheFolder(env);
+  return { certFile: path.join(dir, 'localhost-cert.pem'), keyFile: path.join(dir, 'localhost-key.pem') };
+}
+
 /** The localhost certificate of `--https`: the kept one while it is valid for another day, else a new one. */
 function devCertificate(env: NodeJS.ProcessEnv): TlsFiles {
-  const dir = cacheFolder(env);
-  const keyFile = path.join(dir, 'localhost-key.pem');
-  const certFile = path.join(dir, 'localhost-cert.pem');
+  const { certFile, keyFile } = devCertificateFiles(env);
   try {
     const kept = { key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) };
     if (Date.parse(new crypto.X509Certificate(kept.cert).validTo) > Date.now() + 86_400_000) return kept;
@@ -68,12 +72,12 @@ function devCertificate(env: NodeJS.ProcessEnv): TlsFiles {
   }
   const made = selfSignedCertificate(['localhost'], ['127.0.0.1', '::1']);
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(path.dirname(keyFile), { recursive: true });
     fs.writeFileSync(keyFile, made.key, { mode: 0o600 });
     fs.writeFileSync(certFile, made.cert);
   } catch (err) {
     // Not kept: this start still works, the next one makes another.
-    process.stderr.write(`karrigell-ts: could not keep the development certificate in ${dir} (${(err as Error).message})\n`);
+    process.stderr.write(`karrigell-ts: could not keep the development certificate in ${path.dirname(keyFile)} (${(err as Error).message})\n`);
   }
   return made;
 }

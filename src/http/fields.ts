@@ -76,7 +76,7 @@ export async function readBodyFields(req: Req, fields: Fields, limits: BodyLimit
  * million pairs while every other client waits. What is parsed is then at
  * most `maxFields` pairs.
  */
-export function parseUrlEncoded(body: Buffer, fields: Fields, limits: Pick<BodyLimits, 'maxFields' | 'maxFieldName'>): void {
+function parseUrlEncoded(body: Buffer, fields: Fields, limits: Pick<BodyLimits, 'maxFields' | 'maxFieldName'>): void {
   let count = 0;
   for (let start = 0; start < body.length; ) {
     let end = body.indexOf(0x26 /* & */, start);

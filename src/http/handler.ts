@@ -39,7 +39,7 @@ import { sentCount } from '../log.js';
 /** A hook that may answer a request before the path is resolved (e.g. the live-reload endpoint). */
 export type EarlyHandler = (req: Req, res: Res, pathname: string) => boolean;
 
-/** A hook that may rewrite an HTML result before it is sent (e.g. live-reload injection). */
+/** A hook that may rewrite an HTML result before it is sent (e.g. live-reload injection); called only for a browser's page load (showsPage). */
 export type ResultFilter = (result: PageResult, ctx: PageContext) => void;
 
 export interface HandlerDeps {
@@ -212,7 +212,7 @@ export function createHandler(deps: HandlerDeps): {
   function serveFilteredHtml(req: Req, res: Res, file: string): void {
     const result: PageResult = { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: fs.readFileSync(file, 'utf8') };
     const ctx = { req, res, file, root, deps: new Set<string>([file]) } as unknown as PageContext;
-    for (const filter of deps.filters) filter(result, ctx);
+    applyFilters(result, ctx);
     void sendResult(res, result, [], req.method === 'HEAD', acceptEncoding(req));
   }
 
@@ -265,8 +265,13 @@ export function createHandler(deps: HandlerDeps): {
   }
 
   function filtered(ctx: PageContext, result: PageResult): PageResult {
-    if (deps.filters.length && result.headers['content-type']?.startsWith('text/html')) for (const filter of deps.filters) filter(result, ctx);
+    if (deps.filters.length && result.headers['content-type']?.startsWith('text/html')) applyFilters(result, ctx);
     return result;
+  }
+
+  /** The filters, for a page a browser shows (curl, fetch and a page's own requests get the result as it is). */
+  function applyFilters(result: PageResult, ctx: PageContext): void {
+    if (showsPage(ctx.req)) for (const filter of deps.filters) filter(result, ctx);
   }
 
   /** Every error answer of a request goes out here (through sendError): HttpError, script error, timeout. */
@@ -299,7 +304,7 @@ export function createHandler(deps: HandlerDeps): {
     let page: string | undefined;
     if (dev) {
       const result: PageResult = { status: 500, headers: { 'content-type': 'text/html; charset=utf-8' }, body: renderDevErrorPage(report, root, url) };
-      if (ctx) for (const filter of deps.filters) filter(result, ctx);
+      if (ctx) applyFilters(result, ctx);
       page = result.body as string;
     }
     sendError(req, res, 500, generic, { headers, page, format: 'html' });

@@ -8,6 +8,7 @@
  */
 import type { Req } from '../exchange.js';
 import { normalizeOrigin } from '../options.js';
+import { headerValue, requestHost } from '../script/origin.js';
 
 /** Methods that must not change anything (RFC 9110 §9.2.1): never refused. */
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -18,8 +19,8 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export function crossOriginRefusal(req: Req, allowed: ReadonlySet<string>, trustProxy: boolean): string | undefined {
   if (SAFE.has(req.method ?? 'GET')) return undefined;
-  const origin = header(req, 'origin');
-  const site = header(req, 'sec-fetch-site');
+  const origin = headerValue(req, 'origin');
+  const site = headerValue(req, 'sec-fetch-site');
   if (site !== undefined) {
     if (site === 'same-origin' || site === 'none') return undefined;
     if (isAllowed(origin, allowed)) return undefined;
@@ -58,19 +59,4 @@ function hostOf(origin: string): string {
   } catch {
     return '';
   }
-}
-
-/** The Host the browser used: HTTP/2's :authority, and behind a trusted proxy X-Forwarded-Host. */
-function requestHost(req: Req, trustProxy: boolean): string | undefined {
-  if (trustProxy) {
-    const forwarded = header(req, 'x-forwarded-host')?.split(',')[0]?.trim();
-    if (forwarded) return forwarded;
-  }
-  return header(req, 'host') ?? header(req, ':authority');
-}
-
-function header(req: Req, name: string): string | undefined {
-  const value = req.headers[name];
-  const text = Array.isArray(value) ? value[0] : value;
-  return text === undefined || text === '' ? undefined : text;
 }

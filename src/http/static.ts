@@ -100,6 +100,11 @@ export function createStaticServer(options: StaticOptions): {
     return withFlat({ etag, headers, coding, data, path, size, flat: undefined });
   }
 
+  /** The coded form that a precompressed sibling is (its own ETag, from its size and time). */
+  function siblingForm(base: Form, coding: Coding, sib: { path: string; st: fs.Stats }, data: Buffer | undefined): Form {
+    return codedForm(base, coding, codedEtag(etagOf(sib.st), coding), data, sib.path, sib.st.size);
+  }
+
   /** A precompressed sibling (`file.br`, `file.gz`, `file.zst`): a regular file (not a link) no older than the file. */
   function siblingOf(file: string, st: fs.Stats, coding: Coding): { path: string; st: fs.Stats } | undefined {
     const path = file + SIBLING_SUFFIX[coding];
@@ -144,7 +149,7 @@ export function createStaticServer(options: StaticOptions): {
       const sib = siblingOf(file, st, coding);
       let form: Form;
       if (sib && sib.st.size <= CACHE_MAX_FILE) {
-        form = codedForm(entry.identity, coding, codedEtag(etagOf(sib.st), coding), await fs.promises.readFile(sib.path), sib.path, sib.st.size);
+        form = siblingForm(entry.identity, coding, sib, await fs.promises.readFile(sib.path));
       } else {
         const data = await compressAsync(entry.identity.data!, coding);
         // Not smaller: the file goes as it is to clients that take this coding.
@@ -200,7 +205,7 @@ export function createStaticServer(options: StaticOptions): {
     let form = identity;
     if (coding) {
       const sib = siblingOf(file, st, coding);
-      form = sib ? codedForm(identity, coding, codedEtag(etagOf(sib.st), coding), undefined, sib.path, sib.st.size) : codedForm(identity, coding, codedEtag(identity.etag, coding), undefined, file, undefined);
+      form = sib ? siblingForm(identity, coding, sib, undefined) : codedForm(identity, coding, codedEtag(identity.etag, coding), undefined, file, undefined);
     }
     answer(req, res, form, st);
   }
@@ -326,11 +331,10 @@ function preconditions(req: Req, etag: string, mtime: Date): 200 | 304 | 412 {
 /** Whether a list of entity tags (or `*`) matches `etag`: strong comparison (If-Match, If-Range) or weak (If-None-Match), RFC 9110 §8.8.3.2. */
 function tagListMatches(list: string, etag: string, strong: boolean): boolean {
   if (list.trim() === '*') return true;
-  const ours = etag.startsWith('W/') ? etag.slice(2) : etag;
-  if (strong && etag.startsWith('W/')) return false;
+  // Ours is strong (etagOf); a client's weak tag matches only in the weak comparison.
   for (const m of list.matchAll(/(W\/)?"[^"]*"/g)) {
     if (strong && m[1]) continue;
-    if ((m[1] ? m[0].slice(2) : m[0]) === ours) return true;
+    if ((m[1] ? m[0].slice(2) : m[0]) === etag) return true;
   }
   return false;
 }

@@ -15,7 +15,7 @@ import type { PageResult } from '../script/page.js';
 import type { PageContext } from '../script/context.js';
 import type { LiveMode } from '../options.js';
 import { clientScript, injectScript, type ClientConfig } from './reload-client.js';
-import { echoPath, sendError, showsPage } from '../http/respond.js';
+import { echoPath, sendError } from '../http/respond.js';
 import { updateModule, updatePath } from './update-client.js';
 import { NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
 import { trace, tracing } from './trace.js';
@@ -68,7 +68,7 @@ const HEAD_RE = /<head\b[^>]*>([\s\S]*?)<\/head\s*>/i;
  * server sends, so neither the page's own scripts nor a stylesheet swap in
  * the browser make two answers differ.
  */
-export function assetHash(html: string): string {
+function assetHash(html: string): string {
   const head = HEAD_RE.exec(html)?.[1] ?? '';
   const hash = createHash('sha1').update(head.replace(/<title\b[\s\S]*?<\/title\s*>/gi, '').replace(/(<style\b[^>]*>)[\s\S]*?<\/style\s*>/gi, '$1'));
   for (const m of html.matchAll(SCRIPT_RE)) hash.update('\0' + m[0]);
@@ -228,7 +228,6 @@ export function createReloadHub(root: string, mode: LiveMode = 'in-place'): Relo
 
     filter(result, ctx) {
       if (typeof result.body !== 'string') return;
-      if (!showsPage(ctx.req)) return;
       const deps = [...(ctx.deps ?? [])].filter((f) => f !== ctx.file).map(rel);
       const config: ClientConfig = { e: EVENTS_PATH, b: boot, s: startedAt.get(ctx.req) ?? seq, p: rel(ctx.file), d: deps.length > EXTRAS_MAX ? [] : deps, h: assetHash(result.body) };
       if (deps.length > EXTRAS_MAX) config.a = 1;

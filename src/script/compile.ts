@@ -14,8 +14,9 @@ import vm from 'node:vm';
 import type * as esbuild from 'esbuild';
 import { tspToTs } from '../syntax/tsp.js';
 import { PACKAGE_DIR } from '../site.js';
-import { SCOPE_NAMES } from '../scope-names.js';
-import { printTopLevelJsxOffThread, releaseTsxWorker } from '../syntax/tsx-statements.js';
+import { isShortcutName, SCOPE_NAMES } from '../scope-names.js';
+import { printTopLevelJsxOffThread } from '../syntax/tsx-statements.js';
+import { releaseTsWorker } from '../syntax/ts-worker.js';
 import { MODULE_DEFINES, MODULE_NAMES, shortcutDefine } from './request-names.js';
 
 const SCOPE_SET: ReadonlySet<string> = new Set(SCOPE_NAMES);
@@ -195,7 +196,7 @@ let building = 0;
  */
 export async function releaseCompiler(): Promise<void> {
   if (building) return;
-  await Promise.all([esbuildApi?.then((api) => api.stop()), releaseTsxWorker()]);
+  await Promise.all([esbuildApi?.then((api) => api.stop()), releaseTsWorker()]);
 }
 
 /** Compiles `file` (absolute). Throws CompileError. */
@@ -279,22 +280,23 @@ async function compileOutputs(files: readonly string[], mode: Mode): Promise<Com
     // `_name` shortcuts: esbuild replaces only free identifiers, so a second build with a define for
     // each candidate the output mentions turns the free ones into QUERY reads (locals stay locals).
     // Files with the same candidates share that build, so each gets exactly its own defines.
-    const groups = new Map<string, { shortcuts: Record<string, string>; files: string[] }>();
-    files.forEach((file, i) => {
+    const groups = new Map<string, { shortcuts: Record<string, string>; indices: number[] }>();
+    outputs.forEach((output, i) => {
       const shortcuts: Record<string, string> = {};
-      for (const [name] of outputs[i]!.js.matchAll(/(?<![\w$.])_[\w$]+/g)) {
+      // Not after `/`: the paths of the output's first-line comment and of its imports (`…/_lib/db.ts`) are no candidates.
+      for (const [name] of output.js.matchAll(/(?<![\w$./])_[\w$]+/g)) {
         const target = shortcutDefine(name);
         if (target && !(name in define)) shortcuts[name] = target;
       }
       const key = Object.keys(shortcuts).sort().join(',');
       if (!key) return;
       let group = groups.get(key);
-      if (!group) groups.set(key, (group = { shortcuts, files: [] }));
-      group.files.push(file);
+      if (!group) groups.set(key, (group = { shortcuts, indices: [] }));
+      group.indices.push(i);
     });
-    for (const group of groups.values()) {
-      const again = await build(group.files, mode, { ...define, ...group.shortcuts });
-      group.files.forEach((file, j) => (outputs[files.indexOf(file)] = again[j]!));
+    for (const { shortcuts, indices } of groups.values()) {
+      const again = await build(indices.map((i) => files[i]!), mode, { ...define, ...shortcuts });
+      indices.forEach((i, j) => (outputs[i] = again[j]!));
     }
   }
   return outputs;
@@ -392,7 +394,7 @@ export function makeFactory(unit: CompiledUnit, extraNames: readonly string[]): 
   const declare = (): string => {
     const names = [...used].filter((n) => (SCOPE_SET.has(n) || extraNames.includes(n)) && !bound.has(n));
     const shortcuts = [...used].filter(
-      (n) => n.length > 1 && n[0] === '_' && !n.startsWith('__') && !SCOPE_SET.has(n) && !bound.has(n) && !extraNames.includes(n),
+      (n) => isShortcutName(n) && !SCOPE_SET.has(n) && !bound.has(n) && !extraNames.includes(n),
     );
     let text = '';
     if (names.length) text += `const {${names.join(',')}}=__kts_s;`;

@@ -22,22 +22,32 @@ export function originOf(ctx: OriginSource): RequestOrigin {
 
 function requestOrigin(req: Req, trustProxy: boolean): RequestOrigin {
   // `encrypted` is true on a TLS socket (Bun's plain sockets have it too, false).
-  const direct = { clientAddress: req.socket.remoteAddress ?? '', secure: (req.socket as { encrypted?: boolean }).encrypted === true, host: req.headers.host ?? authority(req) };
+  const direct = { clientAddress: req.socket.remoteAddress ?? '', secure: (req.socket as { encrypted?: boolean }).encrypted === true, host: requestHost(req, false) ?? '' };
   if (!trustProxy) return direct;
-  const first = (name: string): string | undefined => {
-    const v = req.headers[name];
-    return (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim() || undefined;
-  };
-  const proto = first('x-forwarded-proto')?.toLowerCase();
+  const proto = firstValue(req, 'x-forwarded-proto')?.toLowerCase();
   return {
-    clientAddress: first('x-forwarded-for') ?? direct.clientAddress,
+    clientAddress: firstValue(req, 'x-forwarded-for') ?? direct.clientAddress,
     secure: proto ? proto === 'https' : direct.secure,
-    host: first('x-forwarded-host') ?? direct.host,
+    host: requestHost(req, true) ?? '',
   };
 }
 
-/** HTTP/2 names the host in its `:authority` pseudo-header (a request may have no `host`). */
-function authority(req: Req): string {
-  const v = req.headers[':authority'];
-  return typeof v === 'string' ? v : '';
+/**
+ * The Host the browser used: `Host`, else HTTP/2's `:authority` (a request may have
+ * no `host`), and behind a trusted proxy the first X-Forwarded-Host. An empty value
+ * counts as missing. The one rule for REQUEST's host and cross-origin protection.
+ */
+export function requestHost(req: Req, trustProxy: boolean): string | undefined {
+  return (trustProxy ? firstValue(req, 'x-forwarded-host') : undefined) ?? headerValue(req, 'host') ?? headerValue(req, ':authority');
+}
+
+/** A header's value (the first, if repeated); undefined when missing or empty. */
+export function headerValue(req: Req, name: string): string | undefined {
+  const value = req.headers[name];
+  return (Array.isArray(value) ? value[0] : value) || undefined;
+}
+
+/** The first entry of a proxy's comma-separated list. */
+function firstValue(req: Req, name: string): string | undefined {
+  return headerValue(req, name)?.split(',')[0]?.trim() || undefined;
 }

@@ -13,21 +13,20 @@ import { RUNTIME } from '../runtime.js';
 export async function precompile(root: string, registry: ModuleRegistry): Promise<string[]> {
   const failures: string[] = [];
   const files = listScripts(root);
-  const privates = files.filter((file) => isPrivatePath(root, file));
-  const pages = files.filter((file) => !isPrivatePath(root, file));
+  const privates = new Set(files.filter((file) => isPrivatePath(root, file)));
+  const pages = files.filter((file) => !privates.has(file));
   // One esbuild build for the pages and one for the private files (a page and a module are
   // compiled with different defines): 1 000 files in well under a second, against a build
   // per file. The registry then links the pages from these units, and their imports of
   // private modules from the second build. A file that fails is left out of its batch and
   // compiled on its own below, so that each failure is listed with its own file.
-  const [pageUnits, moduleUnits] = await compileSite(pages, privates);
+  const [pageUnits, moduleUnits] = await compileSite(pages, [...privates]);
   const forget = registry.prime([...pageUnits.values(), ...moduleUnits.values()]);
   const queue = [...files];
   const worker = async (): Promise<void> => {
     for (let file = queue.shift(); file; file = queue.shift()) {
-      const isPrivate = isPrivatePath(root, file);
       try {
-        if (isPrivate) {
+        if (privates.has(file)) {
           if (!moduleUnits.has(file)) await compileFile(file, 'module');
         } else await registry.loadPage(file);
       } catch (err) {

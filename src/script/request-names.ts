@@ -13,7 +13,7 @@
  * the names, so a site whose modules never use them pays nothing.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { SCOPE_NAMES } from '../scope-names.js';
+import { isShortcutName, SCOPE_NAMES } from '../scope-names.js';
 import { REQUEST_INDEPENDENT } from './scope.js';
 
 const current = new AsyncLocalStorage<Record<string, unknown>>();
@@ -32,7 +32,7 @@ export function outsideAnyRequest<T>(fn: () => T): T {
 }
 
 /** The error of a request name used while no request is served. */
-export function outsideRequest(name: string): Error {
+function outsideRequest(name: string): Error {
   const err = new Error(
     `${name} was used while no request is being served: in a module, the names of a page's scope (QUERY, Session(), print …) ` +
       `mean the request of the page that called the module's function, so use them inside a function that a page calls, ` +
@@ -43,7 +43,7 @@ export function outsideRequest(name: string): Error {
 }
 
 /** The error of a request name used by a callback that outlived its request (a timer started by a page's call). */
-export function afterRequest(name: string): Error {
+function afterRequest(name: string): Error {
   const err = new Error(
     `${name} was used after its request was answered: a timer or callback started while serving a request ran later, ` +
       `when that request's answer had already been sent, so there is nothing left for ${name} to read or write.`,
@@ -91,5 +91,5 @@ export const MODULE_DEFINES: Readonly<Record<string, string>> = Object.fromEntri
 
 /** The define of a `_name` shortcut (`_name` → `__kts_r.__q._name`), or undefined when it cannot be one. */
 export function shortcutDefine(name: string): string | undefined {
-  return /^_[\w$]+$/.test(name) && !name.startsWith('__') ? `__kts_r.__q.${name}` : undefined;
+  return isShortcutName(name) ? `__kts_r.__q.${name}` : undefined;
 }

@@ -83,5 +83,3 @@ export async function printTopLevelJsxOffThread(source: string, fileName: string
   }
 }
 
-/** Stops the TypeScript worker once its jobs are done (production, once nothing compiles); the name compile.ts knows. */
-export { releaseTsWorker as releaseTsxWorker } from './ts-worker.js';

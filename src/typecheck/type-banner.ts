@@ -129,8 +129,7 @@ export function createTypeBanner(
       // Stopped at once, a check under way included (closing never waits for one); a .tsx
       // compile (of another server in this process) keeps it: then the checker is dropped after its jobs.
       await releaseTsWorker({ background: true });
-      if (holdsChecker()) void runTsJob(JOB, { root, drop: true }, { idleMs: 0, hold: false }).catch(() => undefined);
-      checkerOn = undefined;
+      void drop();
     },
   };
 }

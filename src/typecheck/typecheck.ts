@@ -27,7 +27,7 @@ import { tspToTs } from '../syntax/tsp.js';
 import { isDeclarationFile, isScriptFile, PACKAGE_DIR, walkSite } from '../site.js';
 import { printTopLevelJsx } from '../syntax/tsx-statements.js';
 import { loadTypescript } from '../syntax/typescript.js';
-import { SCOPE_NAMES as SCOPE_NAME_LIST } from '../scope-names.js';
+import { isShortcutName, SCOPE_NAMES as SCOPE_NAME_LIST } from '../scope-names.js';
 
 /** The karrigell-ts package folder (the one holding `types/` and `dist/`). */
 /** The declarations of the names in a script's scope. */
@@ -66,11 +66,6 @@ export const DEFAULT_COMPILER_OPTIONS = {
 
 /** Names the server puts in a page's scope: never shortcuts, never Include names. */
 const SCOPE_NAMES: ReadonlySet<string> = new Set(SCOPE_NAME_LIST);
-
-/** A `_name` shortcut: `_` then at least one character, not `__…` (SPEC §4, compile.ts). */
-export function isShortcutName(name: string): boolean {
-  return name.length > 1 && name[0] === '_' && name[1] !== '_';
-}
 
 /** "Cannot find name", "… Did you mean …", "No value exists in scope for the shorthand property". */
 const UNKNOWN_NAME_CODES = new Set([2304, 2552, 18004]);
