@@ -125,7 +125,8 @@ try {
   }
 
   if (selected('h2')) {
-    // Hello world over HTTPS/HTTP/2 (h2load, Debian nghttp2-client) against a bare node:http2 handler.
+    // Hello world over HTTPS/HTTP/2 (h2load, Debian nghttp2-client) against a bare node:http2 handler
+    // (the compatibility API: what node:http2 servers are written with), and its stream API for reference.
     let hasH2load = true;
     try {
       execFileSync('h2load', ['--version'], { stdio: 'ignore' });
@@ -142,6 +143,7 @@ try {
       const tlsArgs = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
       const h2servers = [
         await start('node:http2', ['bench/baseline-h2.js', '0', ...tlsArgs]),
+        await start('node:http2 stream API', ['bench/baseline-h2.js', '0', ...tlsArgs, '--stream']),
         await start('karrigell-ts h2', ['bin/karrigell-ts.js', 'serve', 'bench/site', '--port', '0', '--quiet', '--production', '--tls-cert', tlsArgs[0], '--tls-key', tlsArgs[1]]),
       ];
       started.push(...h2servers);

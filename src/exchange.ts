@@ -39,6 +39,8 @@ export interface Req {
   pause(): this;
   pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean | undefined }): T;
   unpipe(destination?: NodeJS.WritableStream): this;
+  /** Node's own request and response, where this is an adapter over them (HTTP/2 streams: http/h2.ts); made on first call. */
+  nodeObjects?(): { req: unknown; res: unknown };
 }
 
 /** A response: a head written once, then a body in one `end()` or streamed (a file piped into it, an event stream). */

@@ -28,6 +28,7 @@ import type { Req, Res } from './exchange.js';
 import { NOSNIFF_NAME, NOSNIFF_VALUE } from './encoding.js';
 import { boundHeap } from './heap.js';
 import { serveNative, type NativeServer } from './http/native.js';
+import { serveStreams } from './http/h2.js';
 
 export interface RunningServer {
   /** An HTTP/1.1 server, or with TLS an HTTP/2 server that also speaks HTTP/1.1 (ALPN); on Bun and Deno without TLS, their own server (http/native.ts). */
@@ -148,13 +149,14 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   function listenNode(server: http.Server | http2.Http2SecureServer, handle: (req: Req, res: Res) => void): void {
     // While closing, every HTTP/1.1 answer says `connection: close`: a busy keep-alive client then
     // opens its next connection elsewhere (another worker) instead of finding this one cut.
-    // One listener (an event with two copies its listeners' array on every request), and one handler
-    // for both protocols: HTTP/2's compatibility API gives it request and response objects of the same shape.
-    server.on('request', (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    // One listener (an event with two copies its listeners' array on every request).
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       lastRequest = Date.now();
-      if (closing && req.httpVersionMajor < 2) res.setHeader('connection', 'close');
+      if (closing) res.setHeader('connection', 'close');
       handle(req as Req, res as Res);
     });
+    // HTTP/2 streams go to the pipeline through their own adapter, not Node's compatibility objects (http/h2.ts).
+    if (tls) serveStreams(server as http2.Http2SecureServer, handle, () => (lastRequest = Date.now()));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
@@ -241,7 +243,7 @@ function closeWhenIdle(session: http2.ServerHttp2Session, ms: number): void {
   };
   session.on('stream', (stream: http2.ServerHttp2Stream) => {
     if (open++ === 0) clearTimeout(timer);
-    stream.once('close', ended);
+    stream.on('close', ended);
   });
   session.once('close', () => clearTimeout(timer));
   idle();

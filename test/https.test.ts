@@ -29,12 +29,18 @@ execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyo
 const CA = fs.readFileSync(CERT);
 
 const STATIC = Buffer.from(Array.from({ length: 3000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join(''));
+const BIG = crypto.randomBytes(3 * 1024 * 1024);
 const SITE = {
   'counter.ts': 'RESPONSE.headers["content-type"] = "text/plain";\nconst so = Session();\nso.n = ((so.n as number | undefined) ?? 0) + 1;\nprint(`n=${so.n} ${REQUEST_HANDLER.protocol} ${REQUEST_HANDLER.httpVersion} ${REQUEST_HANDLER.host}`);\n',
   'upload.ts': 'RESPONSE.headers["content-type"] = "text/plain";\nconst f = QUERY.f as { filename: string; size: number };\nprint(`${QUERY.who} ${f.filename} ${f.size}`);\n',
   'svc.tsx': 'export function index() {\n  return <b>{QUERY.x ?? "none"}</b>;\n}\n',
   'data.txt': STATIC,
   'page.ts': 'print(`<!doctype html><html><body><h1>v1</h1></body></html>`);',
+  'node.ts':
+    'RESPONSE.headers["x-before"] = "1";\nconst { req, res } = REQUEST_HANDLER;\nres.setHeader("x-node", req.constructor.name);\nprint(`${req.constructor.name} ${res.constructor.name} ${req.url} ${req.headers[":method"]}`);\n',
+  'nothing.ts': 'RESPONSE.status = 204;\n',
+  'big.bin': BIG,
+  'echo.ts': 'print(`got ${QUERY.a}`);\n',
 };
 
 let root: string;
@@ -163,6 +169,85 @@ describe('--tls-cert/--tls-key: h2 and HTTP/1.1 on one port', () => {
     expect(text).toMatch(/^retry: /);
     expect(text).toMatch(/event: reload/);
     stream.close();
+    session.close();
+  });
+});
+
+describe("HTTP/2 streams without Node's compatibility objects (http/h2.ts)", () => {
+  it("REQUEST_HANDLER.req/.res are still Node's (made when asked for), and what a script sets through them goes out with the page", async () => {
+    const session = await connect(server.url);
+    const r = await h2(session, '/node?q=1');
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toBe('Http2ServerRequest Http2ServerResponse /node?q=1 GET\n');
+    expect(r.headers['x-node']).toBe('Http2ServerRequest');
+    expect(r.headers['x-before']).toBe('1');
+    expect(r.headers['x-content-type-options']).toBe('nosniff');
+    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+    // The next stream of the session is served as usual.
+    expect((await h2(session, '/echo?a=2')).body.toString()).toBe('got 2\n');
+    session.close();
+  });
+
+  it('HEAD has the head of GET and no body; 204 and 304 have no body; HTTP/2 has no connection headers', async () => {
+    const session = await connect(server.url);
+    const get = await h2(session, '/echo?a=xyz');
+    const head = await h2(session, '/echo?a=xyz', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+    expect(Number(head.headers['content-length'])).toBe(get.body.length);
+    expect(head.headers['x-content-type-options']).toBe('nosniff');
+    const none = await h2(session, '/nothing');
+    expect(none.status).toBe(204);
+    expect(none.body.length).toBe(0);
+    const first = await h2(session, '/data.txt');
+    const again = await h2(session, '/data.txt', { headers: { 'if-none-match': String(first.headers.etag) } });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+    // A cross-origin POST is refused before its body is read: on HTTP/1.1 with `connection: close`, a header HTTP/2 forbids.
+    const refused = await h2(session, '/echo', { method: 'POST', headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.connection).toBeUndefined();
+    session.close();
+  });
+
+  it('Expect: 100-continue gets its 100 before the body is sent; another expectation is 417; CONNECT is 405', async () => {
+    const session = await connect(server.url);
+    const stream = session.request({ ':method': 'POST', ':path': '/echo', 'content-type': 'application/x-www-form-urlencoded', expect: '100-continue' });
+    await new Promise<void>((resolve, reject) => {
+      stream.once('continue', resolve);
+      stream.once('error', reject);
+      setTimeout(() => reject(new Error('no 100 Continue')), 3000);
+    });
+    stream.end('a=after-continue');
+    const chunks: Buffer[] = [];
+    let status = 0;
+    stream.on('response', (h) => (status = Number(h[':status'])));
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    await new Promise((resolve) => stream.once('end', resolve));
+    expect(status).toBe(200);
+    expect(Buffer.concat(chunks).toString()).toBe('got after-continue\n');
+    expect((await h2(session, '/echo', { headers: { expect: 'something-else' } })).status).toBe(417);
+    const tunnel = session.request({ ':method': 'CONNECT', ':authority': 'elsewhere.example:443' });
+    const connectStatus = await new Promise<number>((resolve) => tunnel.once('response', (h) => resolve(Number(h[':status']))));
+    tunnel.close();
+    expect(connectStatus).toBe(405);
+    session.close();
+  });
+
+  it('a 3 MB file streams whole; a client that resets mid-file leaves the server serving', async () => {
+    const session = await connect(server.url);
+    const whole = await h2(session, '/big.bin');
+    expect(whole.status).toBe(200);
+    expect(Number(whole.headers['content-length'])).toBe(BIG.length);
+    expect(whole.body.equals(BIG)).toBe(true);
+    for (let i = 0; i < 5; i++) {
+      const stream = session.request({ ':path': '/big.bin' });
+      await new Promise((resolve) => stream.once('data', resolve));
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    }
+    const after = await h2(session, '/data.txt', { headers: { range: 'bytes=0-9' } });
+    expect(after.status).toBe(206);
+    expect(after.body.equals(STATIC.subarray(0, 10))).toBe(true);
     session.close();
   });
 });

@@ -101,7 +101,22 @@ const BASE: PropertyDescriptorMap & ThisType<Scope> = {
     get(this: Scope) {
       const { req, res } = this.c;
       const { clientAddress, secure, host } = originOf(this.c);
-      return { method: req.method ?? 'GET', clientAddress, protocol: secure ? 'https' : 'http', host, httpVersion: req.httpVersion, req, res };
+      // Node's objects (SPEC §4): over HTTP/2 the pipeline has the stream's adapter, and Node's pair is made when asked for.
+      const node = req.nodeObjects;
+      if (!node) return { method: req.method ?? 'GET', clientAddress, protocol: secure ? 'https' : 'http', host, httpVersion: req.httpVersion, req, res };
+      return {
+        method: req.method ?? 'GET',
+        clientAddress,
+        protocol: secure ? 'https' : 'http',
+        host,
+        httpVersion: req.httpVersion,
+        get req() {
+          return node.call(req).req;
+        },
+        get res() {
+          return node.call(req).res;
+        },
+      };
     },
     enumerable: true,
   },
