@@ -310,6 +310,8 @@ class H2Res implements Res {
   /** Node's compatibility pair, made on first use: the headers set so far move to its response, which takes over writing. */
   nodePair(): NodePair {
     if (this.pair) return this.pair;
+    // A runtime whose node:http2 has no compatibility classes (Bun, Deno): the adapter is what there is.
+    if (typeof NodeRequest !== 'function' || typeof NodeResponse !== 'function') return (this.pair = { req: this.req as unknown as http2.Http2ServerRequest, res: this as unknown as http2.Http2ServerResponse });
     const req = new NodeRequest(this.stream, this.req.headers as http2.IncomingHttpHeaders, undefined, []);
     const res = new NodeResponse(this.stream);
     if (!this.stream.headersSent) {

@@ -75,6 +75,14 @@ interface Peer {
    * listened to); there the body stream's cancel says it.
    */
   signalsGone: boolean;
+  /**
+   * Whether a Response's headers are set one by one after it is made (Deno)
+   * rather than given to its constructor (Bun). Deno's constructor converts a
+   * headers record of more than one name at 1.6 µs (one name: 0.2), its
+   * `headers.set()` costs 0.1 µs a name: for a page's three headers 0.33 µs
+   * against 2.0. Bun's constructor is the faster of its two (0.38 against 0.5).
+   */
+  headersAfter: boolean;
   remoteAddress(req: NativeReq): string | undefined;
   keepOpen(req: NativeReq): void;
 }
@@ -95,6 +103,7 @@ export function serveNative(runtime: 'bun' | 'deno', handle: Handle, port: numbe
     const peer: Peer = {
       listening: true,
       signalsGone: true,
+      headersAfter: false,
       remoteAddress: (req) => bun.requestIP(req.request)?.address,
       keepOpen: (req) => bun.timeout(req.request, 0),
     };
@@ -119,7 +128,7 @@ export function serveNative(runtime: 'bun' | 'deno', handle: Handle, port: numbe
     };
   }
   const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
-  const peer: Peer = { listening: true, signalsGone: false, remoteAddress: (req) => req.info?.remoteAddr.hostname, keepOpen: () => {} };
+  const peer: Peer = { listening: true, signalsGone: false, headersAfter: true, remoteAddress: (req) => req.info?.remoteAddr.hostname, keepOpen: () => {} };
   const deno = Deno.serve({ port, hostname: host, onListen() {}, onError: fail }, (request, info) => respond(handle, new NativeReq(request, peer, info)));
   return {
     port: deno.addr.port,
@@ -361,10 +370,41 @@ class NativeRes extends EventEmitter implements Res {
   }
 
   /**
-   * The web Response's headers: a plain object unless a name repeats (several
-   * Set-Cookie). Content-Length is left to the runtime when the body is
-   * whole (it knows the length; one header less to check on every page).
+   * Makes the Response, with the headers set (see Peer.headersAfter for how).
+   * Content-Length is left to the runtime when the body is whole (it knows the
+   * length; one header less to check on every page). Invalid headers throw
+   * here, as node's writeHead does, before anything is sent: the head is then
+   * not sent, and the pipeline's error answer replaces it.
    */
+  private answer(body: WebBody): void {
+    const whole = body !== null && !(body instanceof ReadableStream);
+    let response: Response;
+    try {
+      response = this.req.peer.headersAfter ? this.withHeaders(new Response(body, { status: this.statusCode }), whole) : new Response(body, { status: this.statusCode, headers: this.headersInit(whole) });
+    } catch (err) {
+      this.headersSent = false;
+      this.fields = undefined;
+      throw err;
+    }
+    this.headersSent = true;
+    if (this.resolve) this.resolve(response);
+    else this.response = response;
+  }
+
+  /** The headers, set on the Response one by one (Deno). */
+  private withHeaders(response: Response, whole: boolean): Response {
+    const fields = this.fields;
+    const headers = response.headers;
+    for (const k in fields) {
+      const v = fields[k];
+      if (v === undefined || (whole && k === 'content-length')) continue;
+      if (typeof v === 'object') for (const item of v) headers.append(k, item);
+      else headers.set(k, typeof v === 'string' ? v : String(v));
+    }
+    return response;
+  }
+
+  /** The headers for the Response's constructor (Bun): a plain object unless a name repeats (several Set-Cookie). */
   private headersInit(whole: boolean): Record<string, string> | [string, string][] {
     const fields = this.fields;
     const init: Record<string, string> = {};
@@ -384,25 +424,6 @@ class NativeRes extends EventEmitter implements Res {
     if (!pairs) return init;
     for (const k in init) pairs.push([k, init[k]!]);
     return pairs;
-  }
-
-  /**
-   * Makes the Response. Invalid headers throw here, as node's writeHead does,
-   * before anything is sent: the head is then not sent, and the pipeline's
-   * error answer replaces it.
-   */
-  private answer(body: WebBody): void {
-    let response: Response;
-    try {
-      response = new Response(body, { status: this.statusCode, headers: this.headersInit(body !== null && !(body instanceof ReadableStream)) });
-    } catch (err) {
-      this.headersSent = false;
-      this.fields = undefined;
-      throw err;
-    }
-    this.headersSent = true;
-    if (this.resolve) this.resolve(response);
-    else this.response = response;
   }
 
   write(chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean {
