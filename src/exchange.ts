@@ -4,7 +4,8 @@
  * On Node the pipeline is handed node:http's own objects (they satisfy these
  * types as they are: no wrapper, no cost); on Bun and Deno, http/native.ts
  * builds small objects of this shape from the runtime's web `Request` and
- * turns what is written to them into a web `Response`. A part of the pipeline
+ * turns what is written to them into a web `Response`; an HTTP/2 stream gets
+ * http/h2.ts's, over the stream itself. A part of the pipeline
  * that needs more of node:http must add it here first, so that the native
  * adapter learns it too (the type checker then says so). Types only; a leaf.
  */
@@ -51,6 +52,8 @@ export interface Res extends NodeJS.WritableStream {
   readonly writableEnded: boolean;
   /** Set once the response can be written (a pipelined HTTP/1.1 request waits behind the one before it). */
   readonly socket: unknown;
+  /** Content-Length comes from the whole body given to `end()` (a web Response's): the pipeline need not set it. */
+  readonly setsLength?: boolean;
   setHeader(name: string, value: number | string | readonly string[]): this;
   getHeader(name: string): number | string | string[] | undefined;
   getHeaderNames(): string[];

@@ -261,6 +261,30 @@ for (const runtime of wanted) {
       expect(srv.stderr()).toMatch(/cannot interrupt it, so this server process ends and a new one takes its place/);
     }, 40_000);
 
+    it("a page's length: HEAD has its Content-Length, and the access log counts its bytes (the runtime sets the length of a whole body)", async () => {
+      const logged = await spawnCli(['serve', root, '--port', '0', '--log-format', 'json'], {}, runtime);
+      try {
+        const get = await raw(logged.url + '/hello?name=Len');
+        const head = await raw(logged.url + '/hello?name=Len', {}, 'HEAD');
+        expect(Number(get.headers['content-length'])).toBe(get.body.length);
+        expect(head.body.length).toBe(0);
+        expect(Number(head.headers['content-length'])).toBe(get.body.length);
+        let entry: { bytes?: number; path?: string; method?: string } | undefined;
+        for (let i = 0; i < 50 && !entry; i++) {
+          entry = logged
+            .stdout()
+            .split('\n')
+            .filter((l) => l.startsWith('{'))
+            .map((l) => JSON.parse(l) as { bytes?: number; path?: string; method?: string })
+            .find((e) => e.method === 'GET' && e.path?.startsWith('/hello'));
+          if (!entry) await sleep(100);
+        }
+        expect(entry?.bytes).toBe(get.body.length);
+      } finally {
+        await logged.kill();
+      }
+    });
+
     it('--production starts, and refuses to start with a broken script, listing it', async () => {
       const prod = await spawnCli(['serve', root, '--port', '0', '--production', '--quiet'], {}, runtime);
       try {

@@ -9,7 +9,7 @@
  * `Req`/`Res`: this file gives it those over the `ServerHttp2Stream` itself —
  * a request whose body is the stream, a response whose head is one
  * `stream.respond()` and whose body is written to the stream, the stream's own
- * events (`drain`, `finish`, `close`) passed through.
+ * events (`drain`, `finish`, `close`) as its events (events.ts).
  *
  * HTTP/1.1 on the same port (ALPN) keeps node:http's objects; only HTTP/2
  * streams come here. A script that asks for Node's own objects
@@ -19,7 +19,9 @@
  */
 import http2 from 'node:http2';
 import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
+import type { EventEmitter } from 'node:events';
 import type { Req, ReqSocket, Res } from '../exchange.js';
+import { ForwardedEvents } from './events.js';
 
 type Handle = (req: Req, res: Res) => void;
 type HeaderValue = number | string | readonly string[];
@@ -181,7 +183,7 @@ const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
  * A `Res` over an HTTP/2 stream: headers kept until the head goes out in one
  * `respond()`, the body written to the stream, the stream's events as its own.
  */
-class H2Res implements Res {
+class H2Res extends ForwardedEvents implements Res {
   private status = 200;
   private fields: Record<string, HeaderValue> | undefined;
   private node: http2.Http2ServerResponse | undefined;
@@ -190,7 +192,9 @@ class H2Res implements Res {
   constructor(
     readonly stream: http2.ServerHttp2Stream,
     private readonly req: H2Req,
-  ) {}
+  ) {
+    super();
+  }
 
   get statusCode(): number {
     return this.node ? this.node.statusCode : this.status;
@@ -322,58 +326,9 @@ class H2Res implements Res {
     return (this.pair = { req, res });
   }
 
-  // The stream's events are the response's (drain, finish, close, error; pipe() and pipeline() listen to them).
-  on(event: string | symbol, listener: Listener): this {
-    this.stream.on(event, listener);
-    return this;
-  }
-  addListener(event: string | symbol, listener: Listener): this {
-    return this.on(event, listener);
-  }
-  once(event: string | symbol, listener: Listener): this {
-    this.stream.once(event, listener);
-    return this;
-  }
-  prependListener(event: string | symbol, listener: Listener): this {
-    this.stream.prependListener(event, listener);
-    return this;
-  }
-  prependOnceListener(event: string | symbol, listener: Listener): this {
-    this.stream.prependOnceListener(event, listener);
-    return this;
-  }
-  off(event: string | symbol, listener: Listener): this {
-    this.stream.off(event, listener);
-    return this;
-  }
-  removeListener(event: string | symbol, listener: Listener): this {
-    return this.off(event, listener);
-  }
-  removeAllListeners(event?: string | symbol): this {
-    this.stream.removeAllListeners(event);
-    return this;
-  }
-  emit(event: string | symbol, ...args: unknown[]): boolean {
-    return this.stream.emit(event, ...args);
-  }
-  listeners(event: string | symbol): Function[] { // eslint-disable-line @typescript-eslint/no-unsafe-function-type
-    return this.stream.listeners(event);
-  }
-  rawListeners(event: string | symbol): Function[] { // eslint-disable-line @typescript-eslint/no-unsafe-function-type
-    return this.stream.rawListeners(event);
-  }
-  listenerCount(event: string | symbol): number {
-    return this.stream.listenerCount(event);
-  }
-  eventNames(): (string | symbol)[] {
-    return this.stream.eventNames();
-  }
-  setMaxListeners(n: number): this {
-    this.stream.setMaxListeners(n);
-    return this;
-  }
-  getMaxListeners(): number {
-    return this.stream.getMaxListeners();
+  /** The stream's events are the response's (drain, finish, close, error). */
+  protected events(): EventEmitter {
+    return this.stream;
   }
 }
 

@@ -17,6 +17,7 @@
  * way (web objects on top of node:http); this one is ours and thin.
  */
 import { EventEmitter } from 'node:events';
+import { ForwardedEvents } from './events.js';
 import { Readable } from 'node:stream';
 import cluster from 'node:cluster';
 import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
@@ -315,7 +316,7 @@ type HeaderValue = number | string | readonly string[];
 type WebBody = ConstructorParameters<typeof Response>[0];
 
 /** A `Res` that becomes a web Response: at `end()` with its body, or at the first `write()` with a stream. */
-class NativeRes extends EventEmitter implements Res {
+class NativeRes extends ForwardedEvents implements Res {
   statusCode = 200;
   headersSent = false;
   destroyed = false;
@@ -328,13 +329,26 @@ class NativeRes extends EventEmitter implements Res {
   private fields: Record<string, HeaderValue> | undefined;
   private stream: ReadableStreamDefaultController<Uint8Array> | undefined;
   private needDrain = false;
+  private emitter: EventEmitter | undefined;
+  /** The whole body given to end(), for getHeader('content-length'). */
+  private whole: string | Uint8Array | undefined;
 
   constructor(private readonly req: NativeReq) {
     super();
   }
 
+  /** Made for the first listener (events.ts): a page answered at once has none. */
+  protected events(create: boolean): EventEmitter | undefined {
+    return create ? (this.emitter ??= new EventEmitter()) : this.emitter;
+  }
+
   get socket(): ReqSocket {
     return this.req.socket;
+  }
+
+  /** A web Response counts its whole body itself (page.ts then sets no Content-Length). */
+  get setsLength(): boolean {
+    return true;
   }
 
   setHeader(name: string, value: HeaderValue): this {
@@ -343,7 +357,11 @@ class NativeRes extends EventEmitter implements Res {
   }
 
   getHeader(name: string): number | string | string[] | undefined {
-    return this.fields?.[name.toLowerCase()] as number | string | string[] | undefined;
+    const key = name.toLowerCase();
+    const value = this.fields?.[key] as number | string | string[] | undefined;
+    // The access log asks once the response is sent: a whole body's length is the runtime's Content-Length.
+    if (value === undefined && key === 'content-length' && this.whole !== undefined) return typeof this.whole === 'string' ? Buffer.byteLength(this.whole) : this.whole.byteLength;
+    return value;
   }
 
   getHeaderNames(): string[] {
@@ -407,6 +425,15 @@ class NativeRes extends EventEmitter implements Res {
   /** The headers for the Response's constructor (Bun): a plain object unless a name repeats (several Set-Cookie). */
   private headersInit(whole: boolean): Record<string, string> | [string, string][] {
     const fields = this.fields;
+    // Names once each, values strings (a page's head): the object as it is.
+    let plain = true;
+    for (const k in fields) {
+      if (typeof fields[k] !== 'string' || (whole && k === 'content-length')) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) return (fields ?? {}) as Record<string, string>;
     const init: Record<string, string> = {};
     let pairs: [string, string][] | undefined;
     for (const k in fields) {
@@ -473,6 +500,7 @@ class NativeRes extends EventEmitter implements Res {
       }
     } else {
       const none = body === undefined || this.req.method === 'HEAD' || NULL_BODY.has(this.statusCode);
+      if (!none) this.whole = body;
       this.answer(none ? null : typeof body === 'string' && typeof encoding === 'string' && encoding !== 'utf8' ? Buffer.from(body, encoding) : (body as WebBody));
       this.writableEnded = true;
     }

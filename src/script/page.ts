@@ -143,13 +143,19 @@ async function fromReturnValue(ctx: PageContext, value: unknown): Promise<PageRe
  * `req.headers` on first use).
  */
 export function sendResult(res: Res, result: PageResult, cookies: string[], head: boolean, compressFor?: Req): Promise<void> | undefined {
-  if (cookies.length) res.setHeader('set-cookie', cookies);
   let body = result.body;
-  if (body instanceof Response) return sendResponse(res, body, result, cookies, head);
+  if (body instanceof Response) {
+    if (cookies.length) res.setHeader('set-cookie', cookies);
+    return sendResponse(res, body, result, cookies, head);
+  }
   // One writeHead with a plain object: Node's fast path (no per-header setHeader
   // bookkeeping); names and values are still validated as the head is built.
-  const headers: Record<string, string | number | string[]> = {};
-  for (const k in result.headers) headers[k] = result.headers[k]!;
+  // The result's headers are this request's own and are finished here; those of
+  // RESPONSE.headers (a proxy without prototype) are copied into a plain object.
+  const own = result.headers as Record<string, string | number | string[]>;
+  const headers = Object.getPrototypeOf(own) === null ? { ...own } : own;
+  // The cookies the script set (SET_COOKIE, Session()); a Set-Cookie of RESPONSE.headers is kept as it is.
+  if (cookies.length && headers['set-cookie'] === undefined) headers['set-cookie'] = cookies.length === 1 ? cookies[0]! : cookies;
   headers[NOSNIFF_NAME] = NOSNIFF_VALUE;
   let length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   if (compressFor !== undefined && length >= MIN_COMPRESS) {
@@ -159,7 +165,8 @@ export function sendResult(res: Res, result: PageResult, cookies: string[], head
       length = coded.byteLength;
     }
   }
-  headers['content-length'] = length;
+  // A web Response (Bun, Deno) counts a whole body itself (a HEAD answer has none to count).
+  if (!res.setsLength || head) headers['content-length'] = length;
   res.writeHead(result.status, headers);
   res.end(head ? undefined : body);
   return undefined;
