@@ -37,7 +37,7 @@ const SITE = {
   'data.txt': STATIC,
   'page.ts': 'print(`<!doctype html><html><body><h1>v1</h1></body></html>`);',
   'node.ts':
-    'RESPONSE.headers["x-before"] = "1";\nconst { req, res } = REQUEST_HANDLER;\nres.setHeader("x-node", req.constructor.name);\nprint(`${req.constructor.name} ${res.constructor.name} ${req.url} ${req.headers[":method"]}`);\n',
+    'RESPONSE.headers["x-before"] = "1";\nconst { req, res } = REQUEST_HANDLER;\nres.setHeader("x-node", req.constructor.name);\nprint(`${req.constructor.name} ${res.constructor.name} ${req.url} ${req.headers[":method"]} ${req.rawHeaders.includes(":path")}`);\n',
   'nothing.ts': 'RESPONSE.status = 204;\n',
   'big.bin': BIG,
   'echo.ts': 'print(`got ${QUERY.a}`);\n',
@@ -178,7 +178,7 @@ describe("HTTP/2 streams without Node's compatibility objects (http/h2.ts)", () 
     const session = await connect(server.url);
     const r = await h2(session, '/node?q=1');
     expect(r.status).toBe(200);
-    expect(r.body.toString()).toBe('Http2ServerRequest Http2ServerResponse /node?q=1 GET\n');
+    expect(r.body.toString()).toBe('Http2ServerRequest Http2ServerResponse /node?q=1 GET true\n');
     expect(r.headers['x-node']).toBe('Http2ServerRequest');
     expect(r.headers['x-before']).toBe('1');
     expect(r.headers['x-content-type-options']).toBe('nosniff');
@@ -226,7 +226,9 @@ describe("HTTP/2 streams without Node's compatibility objects (http/h2.ts)", () 
     await new Promise((resolve) => stream.once('end', resolve));
     expect(status).toBe(200);
     expect(Buffer.concat(chunks).toString()).toBe('got after-continue\n');
-    expect((await h2(session, '/echo', { headers: { expect: 'something-else' } })).status).toBe(417);
+    const refused = await h2(session, '/echo', { headers: { expect: 'something-else' } });
+    expect(refused.status).toBe(417);
+    expect(refused.headers['x-content-type-options']).toBe('nosniff');
     const tunnel = session.request({ ':method': 'CONNECT', ':authority': 'elsewhere.example:443' });
     const connectStatus = await new Promise<number>((resolve) => tunnel.once('response', (h) => resolve(Number(h[':status']))));
     tunnel.close();

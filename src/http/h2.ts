@@ -22,6 +22,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders } fro
 import type { EventEmitter } from 'node:events';
 import type { Req, ReqSocket, Res } from '../exchange.js';
 import { ForwardedEvents } from './events.js';
+import { sendError } from './respond.js';
 
 type Handle = (req: Req, res: Res) => void;
 type HeaderValue = number | string | readonly string[];
@@ -37,24 +38,18 @@ const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
  */
 export function serveStreams(server: http2.Http2SecureServer, handle: Handle, onStream: () => void): void {
   server.removeAllListeners('stream');
-  server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number) => {
+  server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
     onStream();
     // Errors of a stream (a reset by the client) end it; nothing to report (as the compatibility layer does).
     stream.on('error', ignore);
-    const req = new H2Req(stream, headers, flags);
+    const req = new H2Req(stream, headers, flags, rawHeaders);
     const res = new H2Res(stream, req);
     req.res = res;
-    const method = headers[':method'];
-    if (method === 'CONNECT') {
-      res.writeHead(405, { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' }).end();
-      return;
-    }
+    // What the compatibility layer answers before its handler: CONNECT, and expectations.
+    if (headers[':method'] === 'CONNECT') return sendError(req, res, 405, 'CONNECT is not served here', { headers: { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' } });
     const expect = headers.expect;
     if (expect !== undefined) {
-      if (expect !== '100-continue') {
-        res.writeHead(417).end();
-        return;
-      }
+      if (expect !== '100-continue') return sendError(req, res, 417, `Expectation not supported: ${String(expect).slice(0, 100)}`);
       stream.additionalHeaders({ ':status': 100 });
     }
     handle(req, res);
@@ -88,6 +83,8 @@ class H2Req implements Req {
     readonly stream: http2.ServerHttp2Stream,
     public headers: IncomingHttpHeaders,
     private readonly flags: number,
+    /** Names and values as received (Node's `rawHeaders`, for its compatibility request). */
+    readonly rawHeaders: string[],
   ) {}
 
   get method(): string | undefined {
@@ -316,7 +313,7 @@ class H2Res extends ForwardedEvents implements Res {
     if (this.pair) return this.pair;
     // A runtime whose node:http2 has no compatibility classes (Bun, Deno): the adapter is what there is.
     if (typeof NodeRequest !== 'function' || typeof NodeResponse !== 'function') return (this.pair = { req: this.req as unknown as http2.Http2ServerRequest, res: this as unknown as http2.Http2ServerResponse });
-    const req = new NodeRequest(this.stream, this.req.headers as http2.IncomingHttpHeaders, undefined, []);
+    const req = new NodeRequest(this.stream, this.req.headers as http2.IncomingHttpHeaders, undefined, this.req.rawHeaders);
     const res = new NodeResponse(this.stream);
     if (!this.stream.headersSent) {
       res.statusCode = this.status;
