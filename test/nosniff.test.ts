@@ -72,6 +72,16 @@ for (const production of [true, false]) {
         expect(head['content-type']).toMatch(/event-stream/);
         expect(head['x-content-type-options']).toBe('nosniff');
         expect((await rawRequest(server.url, '/__karrigell/nope')).headers['x-content-type-options']).toBe('nosniff');
+        // The in-place update module (its URL is in the script injected into a page a browser loads), and its 405.
+        const page = await rawRequest(server.url, '/hello', { headers: { 'sec-fetch-dest': 'document', accept: 'text/html' } });
+        const update = /\/__karrigell\/update-[0-9a-f]+\.js/.exec(page.body)?.[0];
+        expect(update, 'the update module is named in the injected script').toBeDefined();
+        const module = await rawRequest(server.url, update!);
+        expect(module.status).toBe(200);
+        expect(module.headers['x-content-type-options']).toBe('nosniff');
+        const refused = await rawRequest(server.url, update!, { method: 'POST' });
+        expect(refused.status).toBe(405);
+        expect(refused.headers['x-content-type-options']).toBe('nosniff');
       });
     }
   });

@@ -93,20 +93,13 @@ export interface ReloadHub {
 
 /** The in-place update module (update-client.ts): immutable at its URL, which names its content. */
 function serveUpdateModule(req: Req, res: Res): void {
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
-    res.end(`Method ${req.method} is not allowed here\n`);
-    return;
-  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(req, res, 405, `Method ${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
   updateModule().then(
     (code) => {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=31536000, immutable', 'content-length': Buffer.byteLength(code) });
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=31536000, immutable', 'content-length': Buffer.byteLength(code), [NOSNIFF_NAME]: NOSNIFF_VALUE });
       res.end(req.method === 'HEAD' ? undefined : code);
     },
-    (err: unknown) => {
-      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`karrigell-ts: the live update module could not be built: ${String(err)}\n`);
-    },
+    (err: unknown) => sendError(req, res, 500, `karrigell-ts: the live update module could not be built: ${String(err)}`),
   );
 }
 
