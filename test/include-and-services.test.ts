@@ -17,6 +17,8 @@ const SITE = {
   '_inc/foot.html': '<footer>static</footer>\n',
   'sub/rel.ts': "await Include('../_inc/foot.html');\n",
   'session.ts': "await Include('_inc/head.ts', { title: 't' });\nprint(Session().seen);\n",
+  'query.ts': "await Include('_inc/mark.ts');\nprint(QUERY.marked, QUERY.q);\n",
+  '_inc/mark.ts': "QUERY.marked = 'by the included script';\n",
   'a.ts': "await Include('_inc/b.ts');\n",
   '_inc/b.ts': "await Include('../a.ts');\n",
   'outer.ts': "print('before');\nawait Include('_inc/bad.ts');\n",
@@ -59,6 +61,10 @@ describe('Include()', () => {
   it('shares the request session with the included script', async () => {
     const { body } = await get('/session');
     expect(body).toContain('yes');
+  });
+
+  it('shares QUERY with the included script (one object, even when the page had not read it before)', async () => {
+    expect(await (await fetch(server.url + '/query?q=2')).text()).toBe('by the included script 2\n');
   });
 
   it('reports a cycle clearly instead of hanging', async () => {

@@ -1,32 +1,10 @@
 /** QUERY: the request's fields from the query string and the body (SPEC §4). */
 import type { Req } from '../exchange.js';
 import busboy from 'busboy';
-import type { Fields, UploadedFile } from '../script/context.js';
+import type { Fields } from '../script/context.js';
 import { HttpError } from '../script/signals.js';
+import { addField } from '../script/query.js';
 
-
-/** A fresh fields object; null prototype so that `__proto__` is just a name. */
-export function emptyFields(): Fields {
-  return Object.create(null) as Fields;
-}
-
-/** Adds one form value under the SPEC's rules: `name[]` collects, a repeated name keeps the last. */
-export function addField(fields: Fields, name: string, value: string | UploadedFile): void {
-  if (name.endsWith('[]') && name.length > 2) {
-    const key = name.slice(0, -2);
-    const list = fields[key];
-    if (Array.isArray(list)) list.push(value);
-    else fields[key] = [value];
-  } else {
-    fields[name] = value;
-  }
-}
-
-/** Fields of a query string (without the `?`). */
-export function parseQuery(search: string, into: Fields = emptyFields()): Fields {
-  if (search) for (const [k, v] of new URLSearchParams(search)) addField(into, k, v);
-  return into;
-}
 
 export interface BodyLimits {
   bodyLimit: number;

@@ -20,7 +20,8 @@ import fs from 'node:fs';
 import { createResolver, type Target } from './resolve.js';
 import { createStaticServer } from './static.js';
 import { renderListing } from './listing.js';
-import { parseQuery, readBodyFields } from './fields.js';
+import { readBodyFields } from './fields.js';
+import { fieldsOf } from '../script/query.js';
 import { runPage, sendResult, errorFormatOf, type PageResult } from '../script/page.js';
 import type { PageContext, ScopeExtensions } from '../script/context.js';
 import { HttpError } from '../script/signals.js';
@@ -139,7 +140,8 @@ export function createHandler(deps: HandlerDeps): {
       url,
       scriptUrl: target.scriptUrl,
       args: target.args,
-      fields: parseQuery(search.slice(1)),
+      fields: undefined,
+      query: search.slice(1),
       status: 200,
       // A plain object (a null-prototype one is a slow dictionary to walk); names
       // come from our code or through RESPONSE.headers, whose own store has no prototype.
@@ -252,7 +254,7 @@ export function createHandler(deps: HandlerDeps): {
 
   async function runInContextAsync(ctx: PageContext, file: string): Promise<PageResult> {
     const method = ctx.req.method;
-    if (method !== 'GET' && method !== 'HEAD') await readBodyFields(ctx.req, ctx.fields, options);
+    if (method !== 'GET' && method !== 'HEAD') await readBodyFields(ctx.req, fieldsOf(ctx), options);
     const page = await registry.loadPage(file);
     if (sessions.before) await sessions.before(ctx);
     return afterRun(ctx, await runPage(page, ctx));

@@ -5,6 +5,7 @@ import { isScriptFile } from '../site.js';
 import { createScope } from '../script/scope.js';
 import { runInRequest } from '../script/request-names.js';
 import type { OutputSlot, PageContext } from '../script/context.js';
+import { fieldsOf } from '../script/query.js';
 import { ScriptEnd } from '../script/signals.js';
 import { relative } from '../script/errors.js';
 import type { ModuleRegistry } from '../script/modules.js';
@@ -57,6 +58,8 @@ export function createInclude(registry: ModuleRegistry, root: string): (ctx: Pag
     }
     const page = await registry.loadPage(file);
     if (ctx.deps) for (const dep of page.files) ctx.deps.add(dep);
+    // One QUERY for the page and what it includes: made before the context is copied.
+    fieldsOf(ctx);
     const child: PageContext = { ...ctx, file, out: [], pending: [], chain, names };
     try {
       const scope = createScope(child);

@@ -49,7 +49,10 @@ export interface PageContext {
   url: string;
   scriptUrl: string;
   args: string[];
-  fields: Fields;
+  /** QUERY's fields: made from `query` on first use (query.ts fieldsOf), the body's added once read. */
+  fields: Fields | undefined;
+  /** The query string, without its `?`. */
+  query: string;
   status: number;
   headers: Record<string, string>;
   cookies: string[];

@@ -9,6 +9,7 @@ import { HttpError, Redirection, ScriptEnd } from './signals.js';
 import type { LinkedPage } from './modules.js';
 import { errorAnswer, errorFormat, type ErrorFormat } from './errors.js';
 import { runInRequest } from './request-names.js';
+import { fieldsOf } from './query.js';
 import { compressBody, MIN_COMPRESS, NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
 import { countSent } from '../log.js';
 
@@ -83,7 +84,7 @@ async function runService(page: LinkedPage, ctx: PageContext, scope: Record<stri
     const exports = await page.run(scope);
     const fn = exports[service];
     if (typeof fn !== 'function') throw new HttpError(404, `${ctx.scriptUrl}/${service} is not a function`);
-    const value: unknown = await (fn as (fields: unknown) => unknown)(ctx.fields);
+    const value: unknown = await (fn as (fields: unknown) => unknown)(fieldsOf(ctx));
     if (value !== undefined) return await fromReturnValue(ctx, value);
     return { status: ctx.status, headers: withType(ctx, HTML), body: await collectOutput(ctx) };
   } catch (err) {

@@ -4,6 +4,7 @@ import { html, raw, isRaw, tspEscaped, tspInTag, tspRaw } from '../html.js';
 import { HTTP_REDIRECTION, HTTP_ERROR, SCRIPT_END } from './signals.js';
 import { createHeaderBag } from './headers.js';
 import { originOf } from './origin.js';
+import { fieldsOf } from './query.js';
 import type { PageContext, ScopeExtensions } from './context.js';
 
 /** Renders one printed value: strings as they are, JSX/raw as HTML, the rest with String(). */
@@ -48,8 +49,8 @@ type Scope = { c: PageContext } & Record<string, unknown>;
 
 /** The getters shared by every scope; `this.c` is the request's context. */
 const BASE: PropertyDescriptorMap & ThisType<Scope> = {
-  QUERY: { get(this: Scope) { return this.c.fields; }, enumerable: true },
-  REQUEST: { get(this: Scope) { return this.c.fields; }, enumerable: true },
+  QUERY: { get(this: Scope) { return fieldsOf(this.c); }, enumerable: true },
+  REQUEST: { get(this: Scope) { return fieldsOf(this.c); }, enumerable: true },
   HEADERS: { get(this: Scope) { return this.c.req.headers; }, enumerable: true },
   COOKIE: {
     get(this: Scope) {
