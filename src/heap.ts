@@ -111,4 +111,17 @@ export function boundHeap(development = false): void {
   };
   adjust();
   new PerformanceObserver(adjust).observe({ entryTypes: ['gc'] });
+  // V8 sets the growth factor back to 2 whenever it configures a new isolate's heap
+  // (Heap::ConfigureHeap: "if (semi_space_growth_factor < 2) … = 2"): on Node 20 and
+  // 22 every Worker (the TypeScript worker, the timeout watchdog, a page's own) undid
+  // the bound, and the young generation grew on to V8's maximum (16 → 32 MB) although
+  // it was "stopped" (test/memory-bounds.test.ts). Once a worker's isolate is up (its
+  // 'online'), the bound is set again; a collection between its start and then may
+  // still grow it one step.
+  process.on('worker', (worker: { once(event: 'online', listener: () => void): unknown }) => {
+    worker.once('online', () => {
+      stopped = undefined;
+      adjust();
+    });
+  });
 }
