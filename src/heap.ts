@@ -85,6 +85,16 @@ function developmentFlags(): void {
 }
 
 /**
+ * Called by the CLI before it loads the server's modules: the young generation
+ * does not grow while they load (to 8 MB, 4–7 MB of it resident, on Node 20 to
+ * 24). `boundHeap` then lets it grow to its bound in production, and keeps it
+ * at V8's initial size in development.
+ */
+export function holdYoungGeneration(): void {
+  if (!given('--max-semi-space-size', '--semi-space-growth-factor')) v8.setFlagsFromString('--semi-space-growth-factor=1');
+}
+
+/**
  * Bounds the garbage of this process's heap (once; later calls do nothing);
  * `development`: the development server's bounds (see above).
  */
