@@ -8,7 +8,7 @@
 import { it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { PROJECT } from './helpers.js';
+import { CLI, PROJECT, sleep, tempSite } from './helpers.js';
 
 function benchMemory(only: string): Promise<Record<string, number | string>> {
   const child = spawn(process.execPath, [path.join(PROJECT, 'bench', 'memory.js')], {
@@ -72,4 +72,37 @@ it('the young generation stays at its bound after a worker thread starts (V8 res
     await worker.terminate();
   `)) as { before: number; after: number };
   expect(r.after).toBeLessThanOrEqual(Math.max(r.before, 16));
+}, 60_000);
+
+/**
+ * Starts `node [flags] karrigell-ts serve SITE` in development, loads PAGE as a
+ * browser does (the type banner's check runs on the TypeScript worker), waits
+ * for the check, and returns what V8 printed under --trace-opt.
+ */
+async function optimisationTrace(flags: string[]): Promise<string> {
+  const root = tempSite({ 'page.ts': 'const n: number = "two";\nprint(`<p>${n}</p>`);\n' });
+  const child = spawn(process.execPath, ['--trace-opt', ...flags, CLI, 'serve', root, '--port', '0', '--quiet'], { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!/http:\/\/127\.0\.0\.1:\d+/.test(out) && Date.now() < deadline) await sleep(50);
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(out)![0];
+    const navigation = { 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate', accept: 'text/html' };
+    // The banner shows the check's result on the next load once it is done.
+    while (!(await (await fetch(url + '/page', { headers: navigation })).text()).includes('kts-type-errors') && Date.now() < deadline) await sleep(200);
+    return out;
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+it('development: the TypeScript worker optimises on its own thread (no optimising-compiler arenas of other threads); a flag given wins', async () => {
+  // V8's trace of each optimisation names its mode: the worker's are synchronous, on its thread.
+  const development = await optimisationTrace([]);
+  expect(development).toContain('ConcurrencyMode::kSynchronous');
+  // Given by the user, V8's default (background compilers for every isolate) stays.
+  const given = await optimisationTrace(['--concurrent-recompilation']);
+  expect(given).toMatch(/ConcurrencyMode::kConcurrent/);
+  expect(given).not.toContain('ConcurrencyMode::kSynchronous');
 }, 60_000);
