@@ -19,7 +19,7 @@ import path from 'node:path';
 import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { start, get, load } from './servers.js';
+import { start, get, load, servingPid } from './servers.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NODES = (process.env.BENCH_NODES ?? process.execPath).split(',').filter(Boolean);
@@ -101,10 +101,12 @@ async function sessions(node) {
   try {
     const url = server.url + '/profile';
     await load(url, 1000, 16);
-    const before = rssOf(server.proc.pid);
+    // --production serves from a worker process (node:cluster): its RSS, not the primary's.
+    const pid = servingPid(server.proc.pid);
+    const before = rssOf(pid);
     const t0 = Date.now();
     await load(url, SESSIONS, 16);
-    const after = rssOf(server.proc.pid);
+    const after = rssOf(pid);
     return { scenario: 'sessions', node: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim(), count: SESSIONS, before, after, ms: Date.now() - t0 };
   } finally {
     server.proc.kill();
