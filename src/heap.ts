@@ -58,10 +58,11 @@ export function heapFlags(): string[] {
 }
 
 /**
- * Development: the young generation stays at V8's initial size. On Node 24
- * the development server was 5 MB smaller after visiting the demo site (183
- * instead of 189 MB; no change on Node 20 and 22), with the throughput of its
- * pages unchanged within this machine's noise (`npm run bench:memory`, wrk).
+ * Development: the young generation stays at V8's initial size (held from the
+ * CLI's start, holdYoungGeneration, and again after each worker's start): the
+ * development server was 8 / 2 / 9 MB smaller on Node 20 / 22 / 24 after
+ * visiting the demo site, with the throughput of its pages unchanged within
+ * this machine's noise (`npm run bench:memory`; wrk on /hello).
  */
 const DEVELOPMENT_YOUNG_MB = 1;
 

@@ -67,10 +67,11 @@ let idleTimer: NodeJS.Timeout | undefined;
 /**
  * Jobs for a worker that is not online yet. Why they wait: its isolate's start
  * resets a V8 flag the server sets (heap.ts sets it again on 'online'), and V8
- * accepts TypeScript's code cache only under the flags it was made with; a job
- * the thread ran before that ran under the reset flag, so its TypeScript was
- * compiled again (a new code cache, and the parse's 20 MB kept by the
- * thread's allocator) at every second start.
+ * accepts TypeScript's code cache only under the flags it was made with. A
+ * first job the thread ran before then loaded TypeScript under the reset flag,
+ * where the cache made under the server's was rejected: TypeScript compiled
+ * again (another code cache, and the parse's memory kept by the thread's
+ * allocator).
  */
 let notOnline: { id: number; job: TsJob; input: unknown }[] | undefined;
 /** When the worker may stop: the latest end-of-job plus that job's idleMs. */
