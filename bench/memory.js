@@ -7,7 +7,8 @@
 //     edits of one page, each loaded like that once it shows; goals: ≤ 150 MB
 //     after the visits, growth < 60 MB over the edits; then RSS once the
 //     TypeScript worker has been idle long enough to stop (35 s), and the
-//     server's thread count then and after the visits (one fewer: it stopped).
+//     server's thread count then and after the visits (one fewer: it stopped);
+//     and where the RSS after the visits is (rssSplit: /proc/PID/smaps).
 // BENCH_NODES=/path/to/node,/other/node runs each scenario on each binary
 // (default: this one); BENCH_ONLY=sessions|edits; BENCH_JSON=1 prints one
 // JSON object a line (test/memory-bounds.test.ts reads it). The RSS is the
@@ -18,7 +19,7 @@ import path from 'node:path';
 import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { start, get, load } from './servers.js';
+import { start, get, load, servingPid } from './servers.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NODES = (process.env.BENCH_NODES ?? process.execPath).split(',').filter(Boolean);
@@ -31,6 +32,32 @@ const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid
 /** Threads of the process: the TypeScript worker is one, so its stop after idling shows here. */
 const threadsOf = (pid) => fs.readdirSync(`/proc/${pid}/task`).length;
 const mb = (x) => `${x.toFixed(1)} MB`;
+/**
+ * Where a process's RSS is, from /proc/PID/smaps (MB): `binary` (the runtime's
+ * executable, file pages), `threadArenas` (glibc's malloc arenas of threads
+ * other than the main one: 64 MB-aligned reservations), `mainArena` ([heap]),
+ * `anonymous` (the rest of the private anonymous memory: V8's heaps of every
+ * isolate, large mallocs), `other` (other files, stacks).
+ */
+function rssSplit(pid) {
+  const maps = [];
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) maps.push({ start: parseInt(head[1], 16), size: parseInt(head[2], 16) - parseInt(head[1], 16), perm: head[3], name: head[4], rss: 0 });
+    const rss = /^Rss:\s+(\d+)/.exec(line);
+    if (rss && maps.length) maps[maps.length - 1].rss = Number(rss[1]) / 1024;
+  }
+  const exe = fs.readlinkSync(`/proc/${pid}/exe`);
+  const ARENA = 64 * 1024 * 1024;
+  const split = { binary: 0, threadArenas: 0, mainArena: 0, anonymous: 0, other: 0 };
+  maps.forEach((m, i) => {
+    const next = maps[i + 1];
+    const arena = !m.name && m.perm === 'rw-p' && m.start % ARENA === 0 && (m.size === ARENA || (next && !next.name && next.perm === '---p' && m.size + next.size === ARENA));
+    const kind = m.name === exe ? 'binary' : m.name === '[heap]' ? 'mainArena' : arena ? 'threadArenas' : m.name ? 'other' : 'anonymous';
+    split[kind] += m.rss;
+  });
+  return Object.fromEntries(Object.entries(split).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** What a browser sends when it loads a page (the type banner checks only those). */
 const NAVIGATION = { 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate', accept: 'text/html,application/xhtml+xml' };
@@ -52,6 +79,11 @@ function report(result) {
         `${mb(result.after)} after ${result.count} edits of one page (+${mb(result.after - result.visited)}, goal < 60 MB; peak ${mb(result.peak)}), ` +
         `${mb(result.idle)} once idle for 35 s (threads: ${result.threads.visited} after the visits, ${result.threads.idle} once idle)`,
     );
+    const s = result.split;
+    console.log(
+      `Node ${result.node}  edits: after the visits, ${mb(s.binary)} the executable, ${mb(s.anonymous)} anonymous (V8's heaps), ` +
+        `${mb(s.threadArenas)} threads' malloc arenas, ${mb(s.mainArena)} the main arena, ${mb(s.other)} other`,
+    );
   }
 }
 
@@ -69,10 +101,12 @@ async function sessions(node) {
   try {
     const url = server.url + '/profile';
     await load(url, 1000, 16);
-    const before = rssOf(server.proc.pid);
+    // --production serves from a worker process (node:cluster): its RSS, not the primary's.
+    const pid = servingPid(server.proc.pid);
+    const before = rssOf(pid);
     const t0 = Date.now();
     await load(url, SESSIONS, 16);
-    const after = rssOf(server.proc.pid);
+    const after = rssOf(pid);
     return { scenario: 'sessions', node: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim(), count: SESSIONS, before, after, ms: Date.now() - t0 };
   } finally {
     server.proc.kill();
@@ -99,6 +133,7 @@ async function edits(node) {
     for (const p of pages) await get(server.url + p, NAVIGATION, agent);
     await sleep(3000); // the type banner checks the pages in the background
     const visited = rssOf(server.proc.pid);
+    const split = rssSplit(server.proc.pid);
     const threads = { visited: threadsOf(server.proc.pid) };
     let peak = visited;
     const file = path.join(root, 'hello.ts');
@@ -118,7 +153,7 @@ async function edits(node) {
     await sleep(35_000);
     const idle = rssOf(server.proc.pid);
     threads.idle = threadsOf(server.proc.pid);
-    return { scenario: 'edits', node: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim(), pages: pages.length, count: EDITS, visited, after, idle, threads, peak: Math.max(peak, after) };
+    return { scenario: 'edits', node: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim(), pages: pages.length, count: EDITS, visited, split, after, idle, threads, peak: Math.max(peak, after) };
   } finally {
     agent.destroy();
     server.proc.kill();

@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/cli.js';
+import { holdYoungGeneration } from '../dist/heap.js';
+
+// Before the server's modules load (dist/heap.js says why).
+holdYoungGeneration();
+const { main } = await import('../dist/cli/cli.js');
 
 /** Ends a command that has finished, even if a stray handle would keep the process alive. */
 function finish(status) {

@@ -49,7 +49,7 @@ export async function createServer(partial: Partial<ServerOptions> = {}, log: Lo
   // The API takes origins as people write them; the check compares the form browsers send.
   options.allowOrigin = (options.allowOrigin ?? []).map((origin) => parseOrigin(origin, 'allowOrigin'));
   // Memory stays bounded on every Node line (Node 24's young generation would grow to 128 MB).
-  boundHeap();
+  boundHeap(!options.production);
   const site = siteFolder(options.root);
   if ('problem' in site) throw new OptionError(site.problem);
   const root = site.real;

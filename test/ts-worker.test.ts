@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 import { PROJECT, sleep, startServer, tempSite, type Running } from './helpers.js';
 
 const tsWorker = (await import(path.join(PROJECT, 'dist', 'syntax', 'ts-worker.js'))) as {
@@ -117,7 +118,7 @@ describe('the TypeScript worker', () => {
     expect(tsWorker.tsWorkerGeneration()).toBe(generation + 1);
   }, 30_000);
 
-  it('loads TypeScript from a code cache it keeps in the cache folder; a damaged one is made again', async () => {
+  it('loads TypeScript from a code cache and a minified copy it keeps in the cache folder; a damaged one is made again', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-cache-'));
     const saved = process.env.XDG_CACHE_HOME;
     process.env.XDG_CACHE_HOME = home; // read by each new worker
@@ -142,6 +143,22 @@ describe('the TypeScript worker', () => {
       expect(third.loadedBy).toBe('new cache'); // V8 rejected it: compiled as usual
       expect(await printTopLevelJsxOffThread('<p>again</p>\n', 'd.tsx')).toBe('print(<p>again</p>)\n');
       expect(await until(() => fs.statSync(path.join(folder, cacheFiles()[0]!)).size > 1000, 10_000)).toBe(true);
+      // What V8 compiles (and keeps in the worker's heap) is a minified copy of typescript.js, kept beside.
+      const minified = (): string[] => fs.readdirSync(folder).filter((n) => n.endsWith('.min.js'));
+      const typescriptJs = createRequire(path.join(PROJECT, 'package.json')).resolve('typescript');
+      expect(minified()).toEqual([`typescript-${first.version}-${fs.statSync(typescriptJs).size}.min.js`]);
+      expect(fs.statSync(path.join(folder, minified()[0]!)).size).toBeLessThan(fs.statSync(typescriptJs).size / 2);
+      // A damaged copy: TypeScript is loaded as usual meanwhile, and the next start makes another.
+      await sleep(200);
+      await tsWorker.releaseTsWorker();
+      fs.writeFileSync(path.join(folder, minified()[0]!), 'this is not ( JavaScript');
+      const fourth = await tsWorker.runTsJob<Load>('typescript', null);
+      expect(fourth).toEqual({ version: first.version, loadedBy: 'require' });
+      expect(await printTopLevelJsxOffThread('<p>plain</p>\n', 'e.tsx')).toBe('print(<p>plain</p>)\n');
+      await tsWorker.releaseTsWorker();
+      const fifth = await tsWorker.runTsJob<Load>('typescript', null);
+      expect(fifth).toEqual({ version: first.version, loadedBy: 'cache' });
+      expect(fs.statSync(path.join(folder, minified()[0]!)).size).toBeGreaterThan(1_000_000);
     } finally {
       if (saved === undefined) delete process.env.XDG_CACHE_HOME;
       else process.env.XDG_CACHE_HOME = saved;

@@ -64,6 +64,16 @@ let generation = 0;
 let nextId = 0;
 const pending = new Map<number, Pending>();
 let idleTimer: NodeJS.Timeout | undefined;
+/**
+ * Jobs for a worker that is not online yet. Why they wait: its isolate's start
+ * resets a V8 flag the server sets (heap.ts sets it again on 'online'), and V8
+ * accepts TypeScript's code cache only under the flags it was made with. A
+ * first job the thread ran before then loaded TypeScript under the reset flag,
+ * where the cache made under the server's was rejected: TypeScript compiled
+ * again (another code cache, and the parse's memory kept by the thread's
+ * allocator).
+ */
+let notOnline: { id: number; job: TsJob; input: unknown }[] | undefined;
 /** When the worker may stop: the latest end-of-job plus that job's idleMs. */
 let idleUntil = 0;
 
@@ -73,6 +83,15 @@ function start(): Worker {
     resourceLimits: { maxOldGenerationSizeMb: HEAP_MB, maxYoungGenerationSizeMb: YOUNG_MB },
   });
   generation++;
+  notOnline = [];
+  w.once('online', () => {
+    // After the other 'online' listeners (heap.ts's), which run in this same emit.
+    queueMicrotask(() => {
+      if (worker !== w) return;
+      for (const msg of notOnline ?? []) w.postMessage(msg);
+      notOnline = undefined;
+    });
+  });
   w.on('message', (reply: Reply) => {
     const job = pending.get(reply.id);
     if (!job || worker !== w) return;
@@ -133,7 +152,8 @@ export function runTsJob<T>(job: TsJob, input: unknown, { idleMs = IDLE_MS, hold
   if (hold) w.ref();
   else if (![...pending.values()].some((p) => p.hold)) w.unref();
   const id = nextId++;
-  w.postMessage({ id, job, input });
+  if (notOnline) notOnline.push({ id, job, input });
+  else w.postMessage({ id, job, input });
   return new Promise<T>((resolve, reject) => pending.set(id, { resolve: resolve as (o: unknown) => void, reject, idleMs, hold }));
 }
 
