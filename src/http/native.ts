@@ -206,14 +206,27 @@ const HEADS = new WeakMap<readonly unknown[], Headers>();
 function headsOf(flat: readonly unknown[]): Headers {
   let heads = HEADS.get(flat);
   if (!heads) {
-    heads = new Headers();
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const name = String(flat[i]).toLowerCase();
-      if (name !== 'content-length') heads.append(name, String(flat[i + 1]));
-    }
-    HEADS.set(flat, heads);
+    const fields: Record<string, HeaderValue> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[String(flat[i]).toLowerCase()] = flat[i + 1] as HeaderValue;
+    const made = new Headers();
+    sentHead(fields, true, (name, value) => made.append(name, value));
+    HEADS.set(flat, (heads = made));
   }
   return heads;
+}
+
+/**
+ * The head as a web Response gets it, a field at a time: no Content-Length
+ * for a whole body (the runtime counts it), numbers as text, each value of a
+ * list (several Set-Cookie) on its own.
+ */
+function sentHead(fields: Record<string, HeaderValue> | undefined, whole: boolean, add: (name: string, value: string) => void): void {
+  for (const k in fields) {
+    const v = fields[k];
+    if (v === undefined || (whole && k === 'content-length')) continue;
+    if (typeof v === 'object') for (const item of v) add(k, item);
+    else add(k, typeof v === 'string' ? v : String(v));
+  }
 }
 
 /** Statuses whose response has no body (a web Response refuses one). */
@@ -437,18 +450,12 @@ class NativeRes extends ForwardedEvents implements Res {
 
   /** The headers, set on the Response one by one (Deno). */
   private withHeaders(response: Response, whole: boolean): Response {
-    const fields = this.fields;
     const headers = response.headers;
-    for (const k in fields) {
-      const v = fields[k];
-      if (v === undefined || (whole && k === 'content-length')) continue;
-      if (typeof v === 'object') for (const item of v) headers.append(k, item);
-      else headers.set(k, typeof v === 'string' ? v : String(v));
-    }
+    sentHead(this.fields, whole, (name, value) => headers.append(name, value));
     return response;
   }
 
-  /** The headers for the Response's constructor (Bun): a plain object unless a name repeats (several Set-Cookie). */
+  /** The headers for the Response's constructor (Bun): the head object as it is when it can be, else its pairs. */
   private headersInit(whole: boolean): Record<string, string> | [string, string][] {
     const fields = this.fields;
     // Names once each, values strings (a page's head): the object as it is.
@@ -460,22 +467,8 @@ class NativeRes extends ForwardedEvents implements Res {
       }
     }
     if (plain) return (fields ?? {}) as Record<string, string>;
-    const init: Record<string, string> = {};
-    let pairs: [string, string][] | undefined;
-    for (const k in fields) {
-      const v = fields[k];
-      if (v === undefined || (whole && k === 'content-length')) continue;
-      if (typeof v === 'object' && v.length === 1) {
-        init[k] = v[0]!; // one Set-Cookie (a new session): the plain object is the runtimes' fast form
-      } else if (typeof v === 'object') {
-        pairs ??= [];
-        for (const item of v) pairs.push([k, item]);
-      } else {
-        init[k] = typeof v === 'string' ? v : String(v);
-      }
-    }
-    if (!pairs) return init;
-    for (const k in init) pairs.push([k, init[k]!]);
+    const pairs: [string, string][] = [];
+    sentHead(fields, whole, (name, value) => pairs.push([name, value]));
     return pairs;
   }
 

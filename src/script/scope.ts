@@ -103,8 +103,7 @@ const BASE: PropertyDescriptorMap & ThisType<Scope> = {
       const { req, res } = this.c;
       const { clientAddress, secure, host } = originOf(this.c);
       // Node's objects (SPEC §4): over HTTP/2 the pipeline has the stream's adapter, and Node's pair is made when asked for.
-      const node = req.nodeObjects;
-      if (!node) return { method: req.method ?? 'GET', clientAddress, protocol: secure ? 'https' : 'http', host, httpVersion: req.httpVersion, req, res };
+      const node = req.nodeObjects?.bind(req);
       return {
         method: req.method ?? 'GET',
         clientAddress,
@@ -112,10 +111,10 @@ const BASE: PropertyDescriptorMap & ThisType<Scope> = {
         host,
         httpVersion: req.httpVersion,
         get req() {
-          return node.call(req).req;
+          return node ? node().req : req;
         },
         get res() {
-          return node.call(req).res;
+          return node ? node().res : res;
         },
       };
     },
