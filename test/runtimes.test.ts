@@ -31,6 +31,7 @@ const SITE = {
   'new-session.ts': 'Session().data = "x".repeat(8192);\nprint("ok");\n',
   'headers.ts': 'print([HEADERS["x-test"], HEADERS["x-nope"] ?? "none", "x-test" in HEADERS, Object.keys(HEADERS).includes("x-test"), HEADERS.cookie].join(" "));\n',
   'cookies.ts': 'SET_COOKIE("a", "1");\nSET_COOKIE("b", "2");\nprint("two cookies");\n',
+  'typed.ts': 'RESPONSE.headers["content-type"] = "text/plain; charset=utf-8";\nRESPONSE.headers["x-kind"] = String(QUERY.kind);\nprint("plain");\n',
   'wide.ts': 'print(html`<table>${Array.from({ length: 200 }, (_, i) => html`<tr><td>${i}</td></tr>`)}</table>`);\n',
   'page.ts': 'print(`<!doctype html><html><body><h1>v1</h1></body></html>`);\n',
   'small.bin': Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 251)).toString('latin1'),
@@ -173,6 +174,25 @@ for (const runtime of wanted) {
       const res = await fetch(srv.url + '/cookies');
       expect(res.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
       expect(await res.text()).toBe('two cookies\n');
+    });
+
+    it("each page's head is its own: type, nosniff and its headers, none left over from another page", async () => {
+      // On Bun a page head's type and nosniff are web Headers made once per type (http/native.ts): the rest is per response.
+      for (const round of [1, 2]) {
+        const cookies = await raw(srv.url + '/cookies');
+        expect(cookies.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+        expect(cookies.headers['content-type']).toBe('text/html; charset=utf-8');
+        const typed = await raw(srv.url + `/typed?kind=k${round}`);
+        expect(typed.headers['content-type']).toBe('text/plain; charset=utf-8');
+        expect(typed.headers['x-kind']).toBe(`k${round}`);
+        expect(typed.headers['set-cookie']).toBeUndefined();
+        const hello = await raw(srv.url + '/hello');
+        expect(hello.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(hello.headers['x-content-type-options']).toBe('nosniff');
+        expect(hello.headers['x-kind']).toBeUndefined();
+        expect(hello.headers['set-cookie']).toBeUndefined();
+        expect(hello.headers['content-length']).toBe(String(hello.body.length));
+      }
     });
 
     it('clients that disconnect in the middle of a large file: the server goes on, no file stays open', async () => {

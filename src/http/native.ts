@@ -22,6 +22,7 @@ import { Readable } from 'node:stream';
 import cluster from 'node:cluster';
 import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { Req, ReqSocket, Res } from '../exchange.js';
+import { NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
 
 /** What `Bun.serve` and `Deno.serve` give and take (the parts used here: no type packages needed). */
 interface BunServer {
@@ -216,14 +217,32 @@ function headsOf(flat: readonly unknown[]): Headers {
 }
 
 /**
+ * The part of a page's head that is the same on most responses, its type and
+ * nosniff, as web Headers made once per type (Bun): a Response copies a
+ * Headers natively, 0.18 µs against 0.35 for an object of the same two names;
+ * the page's other fields are then set on the Response (0.05 µs each). At most
+ * PAGE_TYPES types are kept: a site answers with a handful.
+ */
+const PAGE_HEADS = new Map<string, Headers>();
+const PAGE_TYPES = 64;
+function pageHeadOf(fields: Record<string, HeaderValue>): Headers | undefined {
+  const type = fields['content-type'];
+  if (typeof type !== 'string' || fields[NOSNIFF_NAME] !== NOSNIFF_VALUE) return undefined;
+  let head = PAGE_HEADS.get(type);
+  if (!head && PAGE_HEADS.size < PAGE_TYPES) PAGE_HEADS.set(type, (head = new Headers([['content-type', type], [NOSNIFF_NAME, NOSNIFF_VALUE]])));
+  return head;
+}
+
+/**
  * The head as a web Response gets it, a field at a time: no Content-Length
  * for a whole body (the runtime counts it), numbers as text, each value of a
- * list (several Set-Cookie) on its own.
+ * list (several Set-Cookie) on its own; without the page head's two fields
+ * when the Response has them already (pageHeadOf).
  */
-function sentHead(fields: Record<string, HeaderValue> | undefined, whole: boolean, add: (name: string, value: string) => void): void {
+function sentHead(fields: Record<string, HeaderValue> | undefined, whole: boolean, add: (name: string, value: string) => void, withoutPageHead = false): void {
   for (const k in fields) {
     const v = fields[k];
-    if (v === undefined || (whole && k === 'content-length')) continue;
+    if (v === undefined || (whole && k === 'content-length') || (withoutPageHead && (k === 'content-type' || k === NOSNIFF_NAME))) continue;
     if (typeof v === 'object') for (const item of v) add(k, item);
     else add(k, typeof v === 'string' ? v : String(v));
   }
@@ -435,9 +454,12 @@ class NativeRes extends ForwardedEvents implements Res {
     const whole = body !== null && !(body instanceof ReadableStream);
     let response: Response;
     try {
-      response = this.req.peer.headersAfter
-        ? this.withHeaders(new Response(body, { status: this.statusCode }), whole)
-        : new Response(body, { status: this.statusCode, headers: whole && this.flat ? headsOf(this.flat) : this.headersInit(whole) });
+      const status = this.statusCode;
+      let pageHead: Headers | undefined;
+      if (this.req.peer.headersAfter) response = this.withHeaders(new Response(body, { status }), whole);
+      else if (whole && this.flat) response = new Response(body, { status, headers: headsOf(this.flat) });
+      else if (whole && this.fields && (pageHead = pageHeadOf(this.fields))) response = this.withHeaders(new Response(body, { status, headers: pageHead }), whole, true);
+      else response = new Response(body, { status, headers: this.headersInit(whole) });
     } catch (err) {
       this.headersSent = false;
       this.fields = undefined;
@@ -448,10 +470,17 @@ class NativeRes extends ForwardedEvents implements Res {
     else this.response = response;
   }
 
-  /** The headers, set on the Response one by one (Deno). */
-  private withHeaders(response: Response, whole: boolean): Response {
-    const headers = response.headers;
-    sentHead(this.fields, whole, (name, value) => headers.append(name, value));
+  /** The headers set on the Response one by one (Deno; Bun after a page head). */
+  private withHeaders(response: Response, whole: boolean, withoutPageHead = false): Response {
+    // Bun makes the Headers object of a Response when it is first asked for: not for a page head alone.
+    let headers: Headers | undefined;
+    sentHead(
+      this.fields,
+      whole,
+      // A text body gave the Response a type of its own (text/plain): the page's replaces it.
+      (name, value) => (name === 'content-type' ? (headers ??= response.headers).set(name, value) : (headers ??= response.headers).append(name, value)),
+      withoutPageHead,
+    );
     return response;
   }
 

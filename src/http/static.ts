@@ -177,10 +177,12 @@ export function createStaticServer(options: StaticOptions): {
       return;
     }
     const h = req.headers;
+    // Each name read once: on Bun and Deno a read is a lookup in the request's web Headers.
+    const range = h.range;
     const entry = lookup(file, st);
     if (entry) {
       // A Range is served from the file as it is (never compressed).
-      const coding = entry.compressible && h.range === undefined ? chooseCoding(h['accept-encoding']) : undefined;
+      const coding = entry.compressible && range === undefined ? chooseCoding(h['accept-encoding']) : undefined;
       const form = coding ? (entry.coded.get(coding) ?? makeCoded(file, st, entry, coding)) : entry.identity;
       if (form instanceof Promise) {
         void form.then((f) => {
@@ -188,7 +190,7 @@ export function createStaticServer(options: StaticOptions): {
         });
         return;
       }
-      if (h['if-none-match'] === undefined && h['if-modified-since'] === undefined && h['if-match'] === undefined && h['if-unmodified-since'] === undefined && h.range === undefined) {
+      if (h['if-none-match'] === undefined && h['if-modified-since'] === undefined && h['if-match'] === undefined && h['if-unmodified-since'] === undefined && range === undefined) {
         // The common case: a plain GET of a file in memory.
         res.writeHead(200, form.flat!);
         res.end(req.method === 'HEAD' ? undefined : form.data);
@@ -200,7 +202,7 @@ export function createStaticServer(options: StaticOptions): {
     // A large file, read from disk as it is sent.
     const type = typeOf(file);
     const compressible = compressibleFile(st, type);
-    const coding = compressible && h.range === undefined ? chooseCoding(h['accept-encoding']) : undefined;
+    const coding = compressible && range === undefined ? chooseCoding(h['accept-encoding']) : undefined;
     const identity = identityForm(file, st, type, compressible);
     let form = identity;
     if (coding) {

@@ -158,16 +158,22 @@ export function sendResult(res: Res, result: PageResult, cookies: string[], head
   // The cookies the script set (SET_COOKIE, Session()); a Set-Cookie of RESPONSE.headers is kept as it is.
   if (cookies.length && headers['set-cookie'] === undefined) headers['set-cookie'] = cookies.length === 1 ? cookies[0]! : cookies;
   headers[NOSNIFF_NAME] = NOSNIFF_VALUE;
-  let length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-  if (compressFor !== undefined && length >= MIN_COMPRESS) {
-    const coded = compressBody(body, length, result.status, headers, compressFor.headers['accept-encoding'] ?? '');
-    if (coded) {
-      body = coded;
-      length = coded.byteLength;
-    }
-  }
   // A web Response (Bun, Deno) counts a whole body itself (a HEAD answer has none to count).
-  if (!res.setsLength || head) headers['content-length'] = length;
+  const setLength = !res.setsLength || head;
+  // A string of fewer than MIN_COMPRESS / 3 UTF-16 units cannot reach MIN_COMPRESS bytes (3 at most each):
+  // then a native runtime's page is not even measured.
+  const mayCompress = compressFor !== undefined && (typeof body !== 'string' || body.length * 3 >= MIN_COMPRESS);
+  if (setLength || mayCompress) {
+    let length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    if (mayCompress && length >= MIN_COMPRESS) {
+      const coded = compressBody(body, length, result.status, headers, compressFor.headers['accept-encoding'] ?? '');
+      if (coded) {
+        body = coded;
+        length = coded.byteLength;
+      }
+    }
+    if (setLength) headers['content-length'] = length;
+  }
   res.writeHead(result.status, headers);
   res.end(head ? undefined : body);
   return undefined;
