@@ -8,7 +8,12 @@ import process from 'node:process';
 const STATIC = new Uint8Array(Buffer.alloc(10 * 1024, 'karrigell '));
 const sessions = new Map();
 const MAX = 1000;
-const HTML = { 'content-type': 'text/html; charset=utf-8' };
+// --nosniff: every response also carries X-Content-Type-Options: nosniff, as every
+// karrigell-ts response does (SPEC). Deno.serve has a fast path for a response whose
+// only header is Content-Type; a second header costs it about 0.8 us a response.
+const NOSNIFF = process.argv.includes('--nosniff') ? { 'x-content-type-options': 'nosniff' } : {};
+const HTML = { 'content-type': 'text/html; charset=utf-8', ...NOSNIFF };
+const BINARY = { 'content-type': 'application/octet-stream', ...NOSNIFF };
 
 function sessionOf(request) {
   const m = /(?:^|;\s*)sessionId=([^;]+)/.exec(request.headers.get('cookie') ?? '');
@@ -21,7 +26,7 @@ function handler(request) {
   const q = url.indexOf('?', start);
   const path = q < 0 ? url.slice(start) : url.slice(start, q);
   if (path === '/hello') return new Response('<h1>Hello world</h1>\n', { headers: HTML });
-  if (path === '/static.bin') return new Response(STATIC, { headers: { 'content-type': 'application/octet-stream' } });
+  if (path === '/static.bin') return new Response(STATIC, { headers: BINARY });
   if (path === '/counter' || path === '/new-session') {
     let so = path === '/counter' ? sessionOf(request) : undefined;
     const headers = { ...HTML };
@@ -35,7 +40,7 @@ function handler(request) {
     so.visits = (so.visits ?? 0) + 1;
     return new Response(`<p>visit number ${so.visits}</p>\n`, { headers });
   }
-  return new Response(null, { status: 404 });
+  return new Response(null, { status: 404, headers: NOSNIFF });
 }
 
 const port = Number(process.argv[2] ?? 0);

@@ -37,6 +37,9 @@ import { crossOriginRefusal } from './origin-check.js';
 import { NOSNIFF_NAME, NOSNIFF_VALUE } from '../encoding.js';
 import { sentCount } from '../log.js';
 
+/** The include chain of a page itself: never changed (an Include makes its own). */
+const NO_CHAIN: readonly string[] = Object.freeze([]);
+
 /** A hook that may answer a request before the path is resolved (e.g. the live-reload endpoint). */
 export type EarlyHandler = (req: Req, res: Res, pathname: string) => boolean;
 
@@ -148,12 +151,12 @@ export function createHandler(deps: HandlerDeps): {
       headers: {},
       cookies: [],
       out: [],
-      pending: [],
+      pending: undefined,
       trustProxy: options.trustProxy,
       origin: undefined,
       extensions: deps.extensions,
       session: {},
-      chain: [],
+      chain: NO_CHAIN,
       deps: dev ? new Set<string>() : undefined,
       names: undefined,
       service: undefined,

@@ -99,7 +99,7 @@ function authenticationFor(ctx: PageContext) {
     // crash the process with an unhandled rejection: the response waits for
     // `ctx.pending`, and a rejection there still answers 401.
     promise.catch(() => {});
-    ctx.pending.push(promise);
+    (ctx.pending ??= []).push(promise);
     return promise;
   };
 }

@@ -20,7 +20,7 @@ export function includeChainOf(err: unknown, root: string): string[] {
   return chain ? chain.map((f) => relative(root, f)) : [];
 }
 
-function tag(err: unknown, chain: string[]): void {
+function tag(err: unknown, chain: readonly string[]): void {
   if (typeof err === 'object' && err !== null && !(CHAIN in err)) {
     Object.defineProperty(err, CHAIN, { value: chain, enumerable: false });
   }
@@ -60,7 +60,7 @@ export function createInclude(registry: ModuleRegistry, root: string): (ctx: Pag
     if (ctx.deps) for (const dep of page.files) ctx.deps.add(dep);
     // One QUERY for the page and what it includes: made before the context is copied.
     fieldsOf(ctx);
-    const child: PageContext = { ...ctx, file, out: [], pending: [], chain, names };
+    const child: PageContext = { ...ctx, file, out: [], pending: undefined, chain, names };
     try {
       const scope = createScope(child);
       const run = page.runWith(names ? Object.keys(names) : []);
@@ -80,7 +80,7 @@ export function createInclude(registry: ModuleRegistry, root: string): (ctx: Pag
       tag(err, [...ctx.chain, ctx.file]);
       throw err;
     });
-    ctx.pending.push(done);
+    (ctx.pending ??= []).push(done);
     done.catch(noop); // awaited by the page's end; never an unhandled rejection
     return done;
   };

@@ -34,13 +34,16 @@ export interface ImportSpec {
   reexportAll: boolean;
 }
 
+/** What a unit's code returns: a module's namespace; a page's exported functions, nothing when it has none. */
+export type Exports = Record<string, unknown> | undefined;
+
 export interface CompiledUnit {
   file: string;
   mode: Mode;
   imports: ImportSpec[];
   exportNames: string[];
   /** `(imports, meta, process) => run`; for a page `run(scope)` (returns the exports, or their promise when the page has top-level await), for a module `run()`. `process` is what the script's own `process` names (the view that cannot stop the server). */
-  factory: (imports: unknown[], meta: ImportMetaLike, process: unknown) => (scope?: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  factory: (imports: unknown[], meta: ImportMetaLike, process: unknown) => (scope?: unknown) => Exports | Promise<Exports>;
   /** esbuild's source map (version 3 JSON) of the generated code. */
   map: SourceMapJson;
   /** Length of the wrapper text in front of generated line 1. */
@@ -369,7 +372,9 @@ function toUnit(mode: Mode, { file, js, map }: CompiledOutput): CompiledUnit {
     }
     return `return {${reexports(imports)}${pairs.join(',')}};` + '\n'.repeat(block.split('\n').length - 1);
   });
-  if (!pairs.length) code += `\nreturn {${reexports(imports)}};`;
+  // A page without exports returns nothing (no object made on every request); a module returns its namespace.
+  const again = reexports(imports);
+  if (!pairs.length && (mode === 'module' || again)) code += `\nreturn {${again}};`;
   if (/^\s*export\s/m.test(code)) {
     throw new CompileError(`unsupported export form in ${file}`, file, 1, 1, []);
   }

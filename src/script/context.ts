@@ -58,7 +58,7 @@ export interface PageContext {
   cookies: string[];
   out: (string | OutputSlot)[];
   /** Work that must end before the response is sent (unawaited Includes …). */
-  pending: Promise<unknown>[];
+  pending: Promise<unknown>[] | undefined;
   /** Whether X-Forwarded-* are believed (--trust-proxy). */
   trustProxy: boolean;
   /** Client address, scheme and host: read them with `originOf(ctx)`. */
@@ -67,8 +67,8 @@ export interface PageContext {
   session: SessionHolder;
   /** Files this response depended on besides the page's imports (Includes, translations): live reload watches them. Undefined in production. */
   deps?: Set<string>;
-  /** The scripts that included this one, outermost first (empty for the page itself). */
-  chain: string[];
+  /** The scripts that included this one, outermost first (empty for the page itself: one shared empty list). */
+  chain: readonly string[];
   /** Extra names given to an included script. */
   names?: Record<string, unknown>;
   /** The service being called (`/script/NAME`), once the page turned out to export functions. */

@@ -9,13 +9,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { outsideAnyRequest } from './request-names.js';
 import { isPrivatePath, isScriptFile, relativePath } from '../site.js';
-import { compileBatch, compileFile, releaseCompiler, CompileError, isNativeModule, makeFactory, type CompiledUnit, type ImportMetaLike } from './compile.js';
+import { compileBatch, compileFile, releaseCompiler, CompileError, isNativeModule, makeFactory, type CompiledUnit, type Exports, type ImportMetaLike } from './compile.js';
 import { isProcessModule, processModuleFor, processViewFor } from './process-guard.js';
 
 /** A page ready to run: `run(scope)` executes its top-level code for one request. */
 export interface LinkedPage {
   unit: CompiledUnit;
-  run: (scope: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  run: (scope: unknown) => Exports | Promise<Exports>;
   /** `run` for a scope that also holds `names` (an Include's names). */
   runWith(names: readonly string[]): LinkedPage["run"];
   /** Exported names other than `default`: the page is a service. */
@@ -278,7 +278,8 @@ export function createModuleRegistry(
     for (const dep of files) addEdge(file, dep);
     const imports = asSeenBy(file, unit, await Promise.all(loading));
     const run = unit.factory(imports, metaOf(file, 'module'), processOf(file, unit));
-    return outsideAnyRequest(() => run());
+    // A module's code always returns its namespace (compile.ts).
+    return (await outsideAnyRequest(() => run())) as Record<string, unknown>;
   }
 
   async function link(file: string): Promise<LinkedPage> {

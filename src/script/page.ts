@@ -24,7 +24,7 @@ const HTML = 'text/html; charset=utf-8';
 
 /** Joins the output buffer, waiting for unawaited Includes first (a page's, or an included script's). */
 export async function collectOutput(ctx: PageContext): Promise<string> {
-  while (ctx.pending.length) await Promise.all(ctx.pending.splice(0));
+  while (ctx.pending?.length) await Promise.all(ctx.pending.splice(0));
   return joinOutput(ctx);
 }
 
@@ -53,7 +53,7 @@ function runScoped(page: LinkedPage, ctx: PageContext, scope: Record<string, unk
   } catch (err) {
     return fromSignal(err, ctx);
   }
-  if (ran instanceof Promise || ctx.pending.length) return finish(ran, ctx);
+  if (ran instanceof Promise || ctx.pending?.length) return finish(ran, ctx);
   return { status: ctx.status, headers: withType(ctx, HTML), body: joinOutput(ctx) };
 }
 
@@ -82,7 +82,7 @@ async function runService(page: LinkedPage, ctx: PageContext, scope: Record<stri
   ctx.args = ctx.args.slice(1);
   try {
     const exports = await page.run(scope);
-    const fn = exports[service];
+    const fn = exports?.[service];
     if (typeof fn !== 'function') throw new HttpError(404, `${ctx.scriptUrl}/${service} is not a function`);
     const value: unknown = await (fn as (fields: unknown) => unknown)(fieldsOf(ctx));
     if (value !== undefined) return await fromReturnValue(ctx, value);
