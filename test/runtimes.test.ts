@@ -289,17 +289,24 @@ for (const runtime of wanted) {
         expect(Number(get.headers['content-length'])).toBe(get.body.length);
         expect(head.body.length).toBe(0);
         expect(Number(head.headers['content-length'])).toBe(get.body.length);
-        let entry: { bytes?: number; path?: string; method?: string } | undefined;
-        for (let i = 0; i < 50 && !entry; i++) {
-          entry = logged
-            .stdout()
-            .split('\n')
-            .filter((l) => l.startsWith('{'))
-            .map((l) => JSON.parse(l) as { bytes?: number; path?: string; method?: string })
-            .find((e) => e.method === 'GET' && e.path?.startsWith('/hello'));
-          if (!entry) await sleep(100);
-        }
-        expect(entry?.bytes).toBe(get.body.length);
+        // A static file's head is given as node's flat array, kept as it is (http/native.ts): the log still reads its length.
+        const file = await raw(logged.url + '/small.bin');
+        expect(file.body.length).toBe(4096);
+        const logEntry = async (prefix: string): Promise<{ bytes?: number } | undefined> => {
+          for (let i = 0; i < 50; i++) {
+            const entry = logged
+              .stdout()
+              .split('\n')
+              .filter((l) => l.startsWith('{'))
+              .map((l) => JSON.parse(l) as { bytes?: number; path?: string; method?: string })
+              .find((e) => e.method === 'GET' && e.path?.startsWith(prefix));
+            if (entry) return entry;
+            await sleep(100);
+          }
+          return undefined;
+        };
+        expect((await logEntry('/hello'))?.bytes).toBe(get.body.length);
+        expect((await logEntry('/small.bin'))?.bytes).toBe(4096);
       } finally {
         await logged.kill();
       }

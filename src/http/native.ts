@@ -207,13 +207,18 @@ const HEADS = new WeakMap<readonly unknown[], Headers>();
 function headsOf(flat: readonly unknown[]): Headers {
   let heads = HEADS.get(flat);
   if (!heads) {
-    const fields: Record<string, HeaderValue> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) fields[String(flat[i]).toLowerCase()] = flat[i + 1] as HeaderValue;
     const made = new Headers();
-    sentHead(fields, true, (name, value) => made.append(name, value));
+    sentHead(fieldsOf(flat), true, (name, value) => made.append(name, value));
     HEADS.set(flat, (heads = made));
   }
   return heads;
+}
+
+/** A head given as node's flat array (name, value, name, value …), as an object of lower-case names. */
+function fieldsOf(flat: readonly unknown[]): Record<string, HeaderValue> {
+  const fields: Record<string, HeaderValue> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[String(flat[i]).toLowerCase()] = flat[i + 1] as HeaderValue;
+  return fields;
 }
 
 /**
@@ -225,9 +230,9 @@ function headsOf(flat: readonly unknown[]): Headers {
  */
 const PAGE_HEADS = new Map<string, Headers>();
 const PAGE_TYPES = 64;
-function pageHeadOf(fields: Record<string, HeaderValue>): Headers | undefined {
-  const type = fields['content-type'];
-  if (typeof type !== 'string' || fields[NOSNIFF_NAME] !== NOSNIFF_VALUE) return undefined;
+function pageHeadOf(fields: Record<string, HeaderValue> | undefined): Headers | undefined {
+  const type = fields?.['content-type'];
+  if (typeof type !== 'string' || fields![NOSNIFF_NAME] !== NOSNIFF_VALUE) return undefined;
   let head = PAGE_HEADS.get(type);
   if (!head && PAGE_HEADS.size < PAGE_TYPES) PAGE_HEADS.set(type, (head = new Headers([['content-type', type], [NOSNIFF_NAME, NOSNIFF_VALUE]])));
   return head;
@@ -406,37 +411,52 @@ class NativeRes extends ForwardedEvents implements Res {
     return true;
   }
 
+  /**
+   * The head as an object. A head given to writeHead as a flat array (a static
+   * file's) is kept as it is and made an object only if something asks.
+   */
+  private own(): Record<string, HeaderValue> | undefined {
+    if (this.fields === undefined && this.flat) this.fields = fieldsOf(this.flat);
+    return this.fields;
+  }
+
   setHeader(name: string, value: HeaderValue): this {
-    (this.fields ??= {})[name.toLowerCase()] = value;
+    (this.own() ?? (this.fields = {}))[name.toLowerCase()] = value;
+    // The head changed: the flat array no longer says it.
+    this.flat = undefined;
     return this;
   }
 
   getHeader(name: string): number | string | string[] | undefined {
     const key = name.toLowerCase();
-    const value = this.fields?.[key] as number | string | string[] | undefined;
+    const value = this.own()?.[key] as number | string | string[] | undefined;
     // The access log asks once the response is sent: a whole body's length is the runtime's Content-Length.
     if (value === undefined && key === 'content-length' && this.whole !== undefined) return typeof this.whole === 'string' ? Buffer.byteLength(this.whole) : this.whole.byteLength;
     return value;
   }
 
   getHeaderNames(): string[] {
-    return this.fields ? Object.keys(this.fields) : [];
+    const fields = this.own();
+    return fields ? Object.keys(fields) : [];
   }
 
   removeHeader(name: string): void {
-    if (this.fields) delete this.fields[name.toLowerCase()];
+    const fields = this.own();
+    this.flat = undefined;
+    if (fields) delete fields[name.toLowerCase()];
   }
 
   writeHead(status: number, headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
     if (this.headersSent) throw new Error('Cannot write headers after they are sent to the client');
     this.statusCode = status;
     if (Array.isArray(headers)) {
-      // node's flat form: name, value, name, value … (static.ts's forms keep theirs: see headsOf)
-      if (this.fields === undefined) this.flat = headers;
-      for (let i = 0; i + 1 < headers.length; i += 2) this.setHeader(String(headers[i]), headers[i + 1] as HeaderValue);
+      // node's flat form: name, value, name, value … taken as it is when it is the whole head
+      // (static.ts's forms keep theirs: see headsOf), else added to what was set before.
+      if (this.fields === undefined && this.flat === undefined) this.flat = headers;
+      else for (let i = 0; i + 1 < headers.length; i += 2) this.setHeader(String(headers[i]), headers[i + 1] as HeaderValue);
     } else if (headers) {
       // The pipeline's objects are fresh and lower-case: the common case takes the object as it is.
-      if (this.fields === undefined) this.fields = headers as Record<string, HeaderValue>;
+      if (this.fields === undefined && this.flat === undefined) this.fields = headers as Record<string, HeaderValue>;
       else for (const k in headers) if (headers[k] !== undefined) this.setHeader(k, headers[k]);
     }
     this.headersSent = true;
@@ -458,11 +478,12 @@ class NativeRes extends ForwardedEvents implements Res {
       let pageHead: Headers | undefined;
       if (this.req.peer.headersAfter) response = this.withHeaders(new Response(body, { status }), whole);
       else if (whole && this.flat) response = new Response(body, { status, headers: headsOf(this.flat) });
-      else if (whole && this.fields && (pageHead = pageHeadOf(this.fields))) response = this.withHeaders(new Response(body, { status, headers: pageHead }), whole, true);
+      else if (whole && (pageHead = pageHeadOf(this.own()))) response = this.withHeaders(new Response(body, { status, headers: pageHead }), whole, true);
       else response = new Response(body, { status, headers: this.headersInit(whole) });
     } catch (err) {
       this.headersSent = false;
       this.fields = undefined;
+      this.flat = undefined;
       throw err;
     }
     this.headersSent = true;
@@ -475,7 +496,7 @@ class NativeRes extends ForwardedEvents implements Res {
     // Bun makes the Headers object of a Response when it is first asked for: not for a page head alone.
     let headers: Headers | undefined;
     sentHead(
-      this.fields,
+      this.own(),
       whole,
       // A text body gave the Response a type of its own (text/plain): the page's replaces it.
       (name, value) => (name === 'content-type' ? (headers ??= response.headers).set(name, value) : (headers ??= response.headers).append(name, value)),
@@ -486,7 +507,7 @@ class NativeRes extends ForwardedEvents implements Res {
 
   /** The headers for the Response's constructor (Bun): the head object as it is when it can be, else its pairs. */
   private headersInit(whole: boolean): Record<string, string> | [string, string][] {
-    const fields = this.fields;
+    const fields = this.own();
     // Names once each, values strings (a page's head): the object as it is.
     let plain = true;
     for (const k in fields) {
