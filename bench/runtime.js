@@ -1,5 +1,7 @@
 // npm run bench -- --runtime bun|deno: karrigell-ts on Bun or Deno against that runtime's
-// own server with a bare handler (bench/baseline-native.js: Bun.serve, Deno.serve) and
+// own server with a bare handler (bench/baseline-native.js: Bun.serve, Deno.serve), the
+// same bare handler with X-Content-Type-Options: nosniff on every response (as SPEC has
+// every karrigell-ts response carry it: what a second header costs that server), and
 // against bare node:http on Node, in one run, interleaved as run.js does (the ratio of a
 // workload is the median of the rounds' own ratios). The runtime's binary: KTS_BUN /
 // KTS_DENO, else `bun` / `deno` on the PATH.

@@ -232,7 +232,7 @@ const PAGE_HEADS = new Map<string, Headers>();
 const PAGE_TYPES = 64;
 function pageHeadOf(fields: Record<string, HeaderValue> | undefined): Headers | undefined {
   const type = fields?.['content-type'];
-  if (typeof type !== 'string' || fields![NOSNIFF_NAME] !== NOSNIFF_VALUE) return undefined;
+  if (typeof type !== 'string' || fields?.[NOSNIFF_NAME] !== NOSNIFF_VALUE) return undefined;
   let head = PAGE_HEADS.get(type);
   if (!head && PAGE_HEADS.size < PAGE_TYPES) PAGE_HEADS.set(type, (head = new Headers([['content-type', type], [NOSNIFF_NAME, NOSNIFF_VALUE]])));
   return head;
@@ -495,13 +495,13 @@ class NativeRes extends ForwardedEvents implements Res {
   private withHeaders(response: Response, whole: boolean, withoutPageHead = false): Response {
     // Bun makes the Headers object of a Response when it is first asked for: not for a page head alone.
     let headers: Headers | undefined;
-    sentHead(
-      this.own(),
-      whole,
+    const add = (name: string, value: string): void => {
+      headers ??= response.headers;
       // A text body gave the Response a type of its own (text/plain): the page's replaces it.
-      (name, value) => (name === 'content-type' ? (headers ??= response.headers).set(name, value) : (headers ??= response.headers).append(name, value)),
-      withoutPageHead,
-    );
+      if (name === 'content-type') headers.set(name, value);
+      else headers.append(name, value);
+    };
+    sentHead(this.own(), whole, add, withoutPageHead);
     return response;
   }
 
