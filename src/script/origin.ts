@@ -20,15 +20,25 @@ export function originOf(ctx: OriginSource): RequestOrigin {
   return (ctx.origin ??= requestOrigin(ctx.req, ctx.trustProxy));
 }
 
+/**
+ * The address and the host are read when asked for: a new session's cookie
+ * needs only `secure`, and on Bun the peer's address is a call into the
+ * server (`requestIP`) that took a third of a new-session page's JavaScript.
+ */
 function requestOrigin(req: Req, trustProxy: boolean): RequestOrigin {
   // `encrypted` is true on a TLS socket (Bun's plain sockets have it too, false).
-  const direct = { clientAddress: req.socket.remoteAddress ?? '', secure: (req.socket as { encrypted?: boolean }).encrypted === true, host: requestHost(req, false) ?? '' };
-  if (!trustProxy) return direct;
-  const proto = firstValue(req, 'x-forwarded-proto')?.toLowerCase();
+  const direct = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const proto = trustProxy ? firstValue(req, 'x-forwarded-proto')?.toLowerCase() : undefined;
+  let clientAddress: string | undefined;
+  let host: string | undefined;
   return {
-    clientAddress: firstValue(req, 'x-forwarded-for') ?? direct.clientAddress,
-    secure: proto ? proto === 'https' : direct.secure,
-    host: requestHost(req, true) ?? '',
+    secure: proto ? proto === 'https' : direct,
+    get clientAddress() {
+      return (clientAddress ??= (trustProxy ? firstValue(req, 'x-forwarded-for') : undefined) ?? req.socket.remoteAddress ?? '');
+    },
+    get host() {
+      return (host ??= requestHost(req, trustProxy) ?? '');
+    },
   };
 }
 
