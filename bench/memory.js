@@ -7,7 +7,8 @@
 //     edits of one page, each loaded like that once it shows; goals: ≤ 150 MB
 //     after the visits, growth < 60 MB over the edits; then RSS once the
 //     TypeScript worker has been idle long enough to stop (35 s), and the
-//     server's thread count then and after the visits (one fewer: it stopped);
+//     server's thread count then and after the visits (the same: a fresh thread
+//     that holds only the timeout watchdog replaces it; one fewer with --timeout 0);
 //     and where the RSS after the visits is (rssSplit: /proc/PID/smaps).
 // BENCH_NODES=/path/to/node,/other/node runs each scenario on each binary
 // (default: this one); BENCH_ONLY=sessions|edits; BENCH_JSON=1 prints one

@@ -11,6 +11,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { PROJECT, sleep, startServer, tempSite, type Running } from './helpers.js';
+import { expectServerErrors } from './setup.js';
+
+expectServerErrors(/^Script stuck\.ts stopped after 1 s \(--timeout\)/);
 
 const tsWorker = (await import(path.join(PROJECT, 'dist', 'syntax', 'ts-worker.js'))) as {
   runTsJob<T>(job: string, input: unknown, options?: { idleMs?: number }): Promise<T>;
@@ -59,23 +62,24 @@ afterAll(async () => {
 });
 
 describe('the TypeScript worker', () => {
-  it('is one worker thread for the .tsx pass and the type banner', async () => {
+  it('is one worker thread for the timeout watchdog, the .tsx pass and the type banner', async () => {
     const root = tempSite({
       // In another folder: a first visit compiles the pages beside it ahead (a .tsx one on the worker).
       'other/plain.ts': 'print("<!doctype html><p>plain</p>");\n',
       'page.tsx': 'const n: number = "two";\n<main>{n}</main>\n',
+      'stuck.ts': 'while (true) {}\n',
     });
-    const server = await startServer(root);
+    const server = await startServer(root, { timeout: 1 });
     servers.push(server);
-    await (await fetch(server.url + '/other/plain')).text(); // the server's own threads (watchdog …) are up
+    await (await fetch(server.url + '/other/plain')).text(); // the server's own threads (the watchdog's …) are up
     await sleep(500);
-    expect(tsWorker.tsWorkerGeneration()).toBeUndefined();
+    expect(tsWorker.tsWorkerGeneration()).toBeUndefined(); // a thread with the watchdog only
     const before = threads();
     const first = await (await fetch(server.url + '/page', { headers: NAVIGATION })).text();
     expect(first).toContain('<main>two</main>'); // the .tsx pass ran on the worker
     const generation = tsWorker.tsWorkerGeneration();
     expect(generation).toBeDefined();
-    expect(threads()).toBe(before + 1);
+    expect(threads()).toBe(before); // the watchdog's thread
     // The banner's check runs on the same worker: no other thread, no other start.
     let body = '';
     const deadline = Date.now() + 40_000;
@@ -85,12 +89,23 @@ describe('the TypeScript worker', () => {
     }
     expect(body).toContain('page.tsx:1:7');
     expect(tsWorker.tsWorkerGeneration()).toBe(generation);
-    expect(threads()).toBe(before + 1);
+    expect(threads()).toBe(before);
     // The job modules share the worker's one TypeScript.
     expect(await tsWorker.runTsJob(JOB, 'typescript')).toMatch(/^\d+\.\d+/);
     expect(tsWorker.tsWorkerGeneration()).toBe(generation);
+    // Released (idle), the worker is replaced by a fresh thread for the watchdog, which still stops a stuck page.
+    await tsWorker.releaseTsWorker();
+    expect(tsWorker.tsWorkerGeneration()).toBeUndefined();
+    expect(await until(() => threads() === before, 5_000)).toBe(true);
+    const t0 = Date.now();
+    const stuck = await fetch(server.url + '/stuck');
+    expect(stuck.status).toBe(503);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await (await fetch(server.url + '/other/plain')).text()).toContain('plain');
     await server.close();
     servers.pop();
+    // Its last resident gone, with no job: the thread goes too.
+    expect(await until(() => threads() === before - 1, 5_000)).toBe(true);
   }, 60_000);
 
   it('has a bounded heap', async () => {

@@ -1,6 +1,18 @@
-/** `--timeout` for scripts stuck in a synchronous loop: see watchdog-worker.ts. */
-import { Worker } from 'node:worker_threads';
+/**
+ * `--timeout` for scripts stuck in a synchronous loop: see watchdog-worker.ts.
+ *
+ * It runs on the TypeScript worker's thread (syntax/ts-worker.ts, as a
+ * resident), not on a thread of its own: a worker thread is a whole Node
+ * environment, and its own cost the development server 11–12 MB of RSS on
+ * Node 22 and 24 (the demo site visited, with and without `--timeout 0`).
+ * Its checks wait while that thread runs a job (a check after an edit, 5–20
+ * ms; a site's first check, 0.5–1 s on the demo site): a stuck script is
+ * stopped that much later. In production no job runs there once the start's
+ * compile is done (unless a page is compiled after it).
+ */
+import { hostOnTsThread } from '../syntax/ts-worker.js';
 import { CAN_INTERRUPT_SCRIPTS, RUNTIME_LABEL } from '../runtime.js';
+import type { WatchdogInput } from './watchdog-worker.js';
 
 export interface Watchdog {
   /** The number of scripts in flight (written at every start and end: also a sign of progress). */
@@ -8,16 +20,14 @@ export interface Watchdog {
   stop(): Promise<void>;
 }
 
-/** Starts the watchdog thread; `timeoutSeconds` > 0. */
+/** Starts the watchdog; `timeoutSeconds` > 0. */
 export function startWatchdog(timeoutSeconds: number): Watchdog {
   // [0] progress: bumped by a timer and at every script start and end; [1] scripts in flight.
   const buffer = new SharedArrayBuffer(16);
   const state = new Float64Array(buffer);
   const timeoutMs = timeoutSeconds * 1000;
-  const worker = new Worker(new URL('./watchdog-worker.js', import.meta.url), { workerData: { buffer, timeoutMs, interrupt: CAN_INTERRUPT_SCRIPTS, runtime: RUNTIME_LABEL } });
-  worker.unref();
-
-  worker.on('error', (err) => process.stderr.write(`karrigell-ts: the timeout watchdog failed: ${err.message}\n`));
+  const input: WatchdogInput = { buffer, timeoutMs, interrupt: CAN_INTERRUPT_SCRIPTS, runtime: RUNTIME_LABEL };
+  const hosted = hostOnTsThread(new URL('./watchdog-worker.js', import.meta.url).href, input);
   const beat = setInterval(() => state[0]++, Math.min(250, Math.max(5, timeoutMs / 8)));
   beat.unref();
   return {
@@ -28,7 +38,7 @@ export function startWatchdog(timeoutSeconds: number): Watchdog {
     },
     async stop() {
       clearInterval(beat);
-      await worker.terminate();
+      await hosted.stop();
     },
   };
 }

@@ -13,7 +13,8 @@ import vm from 'node:vm';
 import { printTopLevelJsx } from './tsx-statements.js';
 import { keepCodeCache, loadTypescript, typescriptLoad } from './typescript.js';
 
-const { cacheDir } = workerData as { cacheDir: string };
+type ResidentMessage = { resident: number; url?: string; input?: unknown };
+const { cacheDir, residents: firstResidents } = workerData as { cacheDir: string; residents: ResidentMessage[] };
 
 type Run = (input: unknown) => unknown;
 
@@ -103,7 +104,29 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 
-parentPort!.on('message', (msg: { id: number; job: string; input: unknown }) => {
+/** Residents (ts-worker.ts's hostOnTsThread): their stop functions, by id. */
+const stops = new Map<number, Promise<unknown>>();
+
+function resident(msg: ResidentMessage): void {
+  if (msg.url === undefined) {
+    const stopping = stops.get(msg.resident);
+    stops.delete(msg.resident);
+    void stopping?.then((stop) => typeof stop === 'function' && stop());
+    return;
+  }
+  const started = import(msg.url).then((m: { start?: (input: unknown) => unknown }) => {
+    if (typeof m.start !== 'function') throw new Error(`the module ${msg.url} exports no start function`);
+    return m.start(msg.input);
+  });
+  // Said, not thrown: a thrown error would end the thread, and ts-worker.ts would start another in a loop.
+  const failed = (err: unknown): undefined => void process.stderr.write(`karrigell-ts: ${msg.url} failed on the TypeScript worker: ${(err as Error)?.message ?? err}\n`);
+  stops.set(msg.resident, started.catch(failed));
+}
+
+for (const msg of firstResidents ?? []) resident(msg);
+
+parentPort!.on('message', (msg: { id: number; job: string; input: unknown } | ResidentMessage) => {
+  if ('resident' in msg) return resident(msg);
   queued.push(msg);
   if (!running) void drain();
 });

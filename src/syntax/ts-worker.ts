@@ -14,6 +14,17 @@
  * stays for the next edit) or at once by `releaseTsWorker`; started again by
  * the next job. It holds the process open only while a job that asks so
  * runs (a compile a request waits for, not a background check).
+ *
+ * It also hosts the process's residents (`hostOnTsThread`: the timeout
+ * watchdog), small modules that run for as long as the server does. Why on
+ * this thread: a worker thread is a whole Node environment, 11–12 MB of RSS
+ * on Node 22 and 24 (a development server on the demo site with and without
+ * `--timeout 0`); the watchdog had one of its own beside this one. While there
+ * are residents the thread stays: released, it is replaced by a fresh one that
+ * holds only them (TypeScript's heap goes with the old one), and one that
+ * crashed is replaced too. The cost: a resident's timers wait while a job
+ * runs (a check after an edit takes 5–20 ms; the first of a site, 0.5–1 s for
+ * the demo site, seconds for thousands of pages).
  */
 import { Worker } from 'node:worker_threads';
 import { cacheFolder } from '../cache.js';
@@ -36,6 +47,9 @@ const YOUNG_MB = 8;
 
 /** A job's name: a job of the thread itself (`tsx-statements`) or the URL of a module whose `run(input)` the thread calls. */
 export type TsJob = string;
+
+/** To the thread: a job, or a resident to start or stop. */
+type Message = { id: number; job: TsJob; input: unknown } | { resident: number; url?: string; input?: unknown };
 
 /** The thread's answer to one job. */
 interface Reply {
@@ -61,6 +75,11 @@ interface Pending {
 let worker: Worker | undefined;
 /** Counts the workers started: tells a job's owner whether the worker that holds its state is still the current one. */
 let generation = 0;
+/** Whether the running worker was sent a job (it may hold TypeScript), not only residents. */
+let working = false;
+/** The residents (id → module URL and input), loaded by every worker at its start. */
+const residents = new Map<number, { url: string; input: unknown }>();
+let nextResident = 0;
 let nextId = 0;
 const pending = new Map<number, Pending>();
 let idleTimer: NodeJS.Timeout | undefined;
@@ -73,16 +92,19 @@ let idleTimer: NodeJS.Timeout | undefined;
  * again (another code cache, and the parse's memory kept by the thread's
  * allocator).
  */
-let notOnline: { id: number; job: TsJob; input: unknown }[] | undefined;
+let notOnline: Message[] | undefined;
 /** When the worker may stop: the latest end-of-job plus that job's idleMs. */
 let idleUntil = 0;
 
 function start(): Worker {
   const w = new Worker(new URL('./ts-worker-thread.js', import.meta.url), {
-    workerData: { cacheDir: cacheFolder() },
+    workerData: { cacheDir: cacheFolder(), residents: [...residents].map(([id, r]) => ({ resident: id, ...r })) },
     resourceLimits: { maxOldGenerationSizeMb: HEAP_MB, maxYoungGenerationSizeMb: YOUNG_MB },
   });
+  // Residents keep nothing alive: like the watchdog's own thread before, the thread never holds the process open for them.
+  w.unref();
   generation++;
+  working = false;
   notOnline = [];
   w.once('online', () => {
     // After the other 'online' listeners (heap.ts's), which run in this same emit.
@@ -106,6 +128,7 @@ function start(): Worker {
   const fail = (err: NodeJS.ErrnoException): void => {
     if (worker !== w) return;
     worker = undefined;
+    keepResidents();
     const reason: TsWorkerError =
       err.code === 'ERR_WORKER_OUT_OF_MEMORY'
         ? new Error(`the TypeScript worker needs more than its ${HEAP_MB} MB heap`)
@@ -118,6 +141,63 @@ function start(): Worker {
   w.on('error', fail);
   w.on('exit', (code) => fail(new Error(`its thread exited with code ${code}`)));
   return w;
+}
+
+/**
+ * A worker for the residents when none runs (started again after a crash or a
+ * release). A thread that fails at its start does not loop: one start a second.
+ */
+let lastResidentStart = 0;
+function keepResidents(): void {
+  if (worker || !residents.size) return;
+  const wait = Math.max(0, lastResidentStart + 1000 - Date.now());
+  const timer = setTimeout(() => {
+    if (worker || !residents.size) return;
+    lastResidentStart = Date.now();
+    try {
+      worker = start();
+    } catch (err) {
+      process.stderr.write(`karrigell-ts: the server's worker thread could not start: ${(err as Error).message}\n`);
+    }
+  }, wait);
+  timer.unref();
+}
+
+/**
+ * Runs the module at URL on the TypeScript worker's thread for as long as the
+ * handle is not stopped: its `start(input)` is called at once, and again on
+ * each new worker (see above); what `start` returns, if a function, is called
+ * to stop it. INPUT must be structured-cloneable (a SharedArrayBuffer is shared).
+ */
+export function hostOnTsThread(url: string, input: unknown): { stop(): Promise<void> } {
+  const id = nextResident++;
+  residents.set(id, { url, input });
+  if (!worker) {
+    lastResidentStart = Date.now();
+    try {
+      worker = start(); // its workerData lists this resident
+    } catch (err) {
+      residents.delete(id);
+      throw err;
+    }
+  } else send({ resident: id, url, input });
+  return {
+    async stop() {
+      if (!residents.delete(id)) return;
+      const w = worker;
+      if (!w) return;
+      // The last resident of a thread with no work: the thread goes, as the watchdog's own did.
+      if (!residents.size && !working && !pending.size) {
+        worker = undefined;
+        await w.terminate();
+      } else send({ resident: id });
+    },
+  };
+}
+
+function send(msg: Message): void {
+  if (notOnline) notOnline.push(msg);
+  else worker?.postMessage(msg);
 }
 
 function armIdle(): void {
@@ -151,15 +231,18 @@ export function runTsJob<T>(job: TsJob, input: unknown, { idleMs = IDLE_MS, hold
   idleTimer = undefined;
   if (hold) w.ref();
   else if (![...pending.values()].some((p) => p.hold)) w.unref();
+  working = true;
   const id = nextId++;
-  if (notOnline) notOnline.push({ id, job, input });
-  else w.postMessage({ id, job, input });
+  send({ id, job, input });
   return new Promise<T>((resolve, reject) => pending.set(id, { resolve: resolve as (o: unknown) => void, reject, idleMs, hold }));
 }
 
-/** The number of the running worker (each start counts one), or undefined when none runs. */
+/**
+ * The number of the running worker (each start counts one), or undefined when
+ * none runs a job's work (no worker, or a fresh one holding only residents).
+ */
 export function tsWorkerGeneration(): number | undefined {
-  return worker ? generation : undefined;
+  return worker && working ? generation : undefined;
 }
 
 /**
@@ -170,7 +253,8 @@ export function tsWorkerGeneration(): number | undefined {
  */
 export async function releaseTsWorker({ background = false }: { background?: boolean } = {}): Promise<void> {
   const w = worker;
-  if (!w || (background ? [...pending.values()].some((p) => p.hold) : pending.size)) return;
+  // A worker with only residents holds nothing to release.
+  if (!w || !working || (background ? [...pending.values()].some((p) => p.hold) : pending.size)) return;
   if (pending.size) {
     const reason: TsWorkerError = new Error('the TypeScript worker was stopped (its server closed)');
     reason.workerStopped = true;
@@ -182,4 +266,9 @@ export async function releaseTsWorker({ background = false }: { background?: boo
   idleTimer = undefined;
   idleUntil = 0;
   await w.terminate();
+  // Its residents go on in a fresh worker (not two at once: two watchdogs would both stop one stalled script).
+  if (residents.size && !worker) {
+    lastResidentStart = Date.now();
+    worker = start();
+  }
 }
