@@ -195,6 +195,32 @@ for (const runtime of wanted) {
       }
     });
 
+    it('a static file answers the same bytes and head each time, and its new bytes once it is edited', async () => {
+      // On Deno a file's answer is made once and cloned for each request (http/native.ts): an edit makes a new one.
+      const file = path.join(root, 'note.txt');
+      fs.writeFileSync(file, 'first version\n');
+      const a = await raw(srv.url + '/note.txt');
+      const b = await raw(srv.url + '/note.txt');
+      expect(a.body.toString()).toBe('first version\n');
+      expect(b.body.toString()).toBe('first version\n');
+      expect(b.headers['content-length']).toBe('14');
+      expect(b.headers.etag).toBe(a.headers.etag);
+      expect(b.headers['x-content-type-options']).toBe('nosniff');
+      fs.writeFileSync(file, 'second, longer version\n');
+      fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
+      let c = await raw(srv.url + '/note.txt');
+      for (let i = 0; i < 50 && c.body.toString() !== 'second, longer version\n'; i++) {
+        await sleep(100);
+        c = await raw(srv.url + '/note.txt');
+      }
+      expect(c.body.toString()).toBe('second, longer version\n');
+      expect(c.headers['content-length']).toBe('23');
+      expect(c.headers.etag).not.toBe(a.headers.etag);
+      const head = await raw(srv.url + '/note.txt', {}, 'HEAD');
+      expect(head.body.length).toBe(0);
+      expect(head.headers['content-length']).toBe('23');
+    });
+
     it('clients that disconnect in the middle of a large file: the server goes on, no file stays open', async () => {
       const pid = servingPid(srv.child.pid!);
       const fds = (): number => fs.readdirSync(`/proc/${pid}/fd`).length;
