@@ -17,6 +17,7 @@ import { PROJECT, tempSite } from './helpers.js';
 const require = createRequire(path.join(PROJECT, 'package.json'));
 const t = require('typescript') as typeof ts;
 const checker = (await import(path.join(PROJECT, 'dist', 'typecheck', 'typecheck.js'))) as typeof import('../src/typecheck/typecheck.js');
+const nodeDecl = (await import(path.join(PROJECT, 'dist', 'typecheck', 'node-declarations.js'))) as typeof import('../src/typecheck/node-declarations.js');
 
 const made: string[] = [];
 afterAll(() => {
@@ -35,6 +36,22 @@ function declarations(fileName: string, text: string): string {
 function declarationFiles(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts')).map((f) => path.join(dir, f));
 }
+
+/** TypeScript itself, with the declaration files as written and all of @types/node: the reference. */
+function reference(root: string, files: string[]): string[] {
+  const options = t.convertCompilerOptionsFromJson(checker.DEFAULT_COMPILER_OPTIONS, root).options;
+  const scripts = files.map((f) => path.join(fs.realpathSync(root), f));
+  const program = t.createProgram({ rootNames: [checker.GLOBALS_FILE, ...scripts], options });
+  return [...program.getGlobalDiagnostics(), ...scripts.flatMap((f) => [...program.getSyntacticDiagnostics(program.getSourceFile(f)), ...program.getSemanticDiagnostics(program.getSourceFile(f))])]
+    .filter((d) => d.category === t.DiagnosticCategory.Error)
+    .map((d) => {
+      const { line, character } = d.file!.getLineAndCharacterOfPosition(d.start!);
+      return `${path.basename(d.file!.fileName)}:${line + 1}:${character + 1} TS${d.code} ${t.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    });
+}
+
+const ours = (diagnostics: { file: string; line: number; column: number; code: number; message: string }[]): string[] =>
+  diagnostics.map((d) => `${path.basename(d.file)}:${d.line}:${d.column} TS${d.code} ${d.message}`);
 
 describe('declaration files read without comments', () => {
   it('give TypeScript the same declarations: every file of @types/node, undici-types and the ES libs', () => {
@@ -99,25 +116,10 @@ describe('a site checked with those declarations', () => {
   });
   made.push(root);
 
-  /** TypeScript itself, with the declaration files as written: the reference. */
-  function reference(): string[] {
-    const options = t.convertCompilerOptionsFromJson(checker.DEFAULT_COMPILER_OPTIONS, root).options;
-    const scripts = ['files.ts', 'globals.ts', 'fine.ts'].map((f) => path.join(fs.realpathSync(root), f));
-    const program = t.createProgram({ rootNames: [checker.GLOBALS_FILE, ...scripts], options });
-    return [...program.getGlobalDiagnostics(), ...scripts.flatMap((f) => [...program.getSyntacticDiagnostics(program.getSourceFile(f)), ...program.getSemanticDiagnostics(program.getSourceFile(f))])]
-      .filter((d) => d.category === t.DiagnosticCategory.Error)
-      .map((d) => {
-        const { line, character } = d.file!.getLineAndCharacterOfPosition(d.start!);
-        return `${path.basename(d.file!.fileName)}:${line + 1}:${character + 1} TS${d.code} ${t.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-      });
-  }
-
   it('gets exactly the diagnostics TypeScript gives with the declaration files as written', () => {
     const { diagnostics } = checker.createSiteChecker(root).check();
-    const ours = diagnostics.map((d) => `${path.basename(d.file)}:${d.line}:${d.column} TS${d.code} ${d.message}`);
-    expect(ours).toEqual(reference());
+    expect(ours(diagnostics)).toEqual(reference(root, ['files.ts', 'globals.ts', 'fine.ts']));
   });
-
   it('checks the calls of a script importing node:fs, and knows Buffer, process and crypto in one importing nothing', () => {
     const { diagnostics } = checker.createSiteChecker(root).check();
     const of = (file: string): string[] => diagnostics.filter((d) => path.basename(d.file) === file).map((d) => `${d.line}:${d.column} TS${d.code} ${d.message.split('\n')[0]}`);
@@ -133,5 +135,63 @@ describe('a site checked with those declarations', () => {
     expect(globals.some((d) => /^3:9 TS2551 Property 'exitt' does not exist on type 'Process'\. Did you mean 'exit'\?/.test(d))).toBe(true);
     expect(globals).toContain("4:7 TS2322 Type 'string | undefined' is not assignable to type 'number'.");
     expect(globals.some((d) => d.startsWith('5:'))).toBe(true);
+  });
+});
+
+describe('@types/node: only the modules a site names are read', () => {
+  const nodeTypes = path.dirname(require.resolve('@types/node/package.json'));
+  const index = path.join(nodeTypes, 'index.d.ts');
+  const parse = (text: string): ts.SourceFile => t.createSourceFile('site.ts', text, t.ScriptTarget.Latest, false, t.ScriptKind.TS);
+
+  it('always reads the files declaring globals, and a module once a string of the program names it', () => {
+    const decl = nodeDecl.nodeDeclarations(t, (f) => (fs.existsSync(f) ? checker.withoutComments(t, fs.readFileSync(f, 'utf8')) : undefined));
+    const first = decl.index(index)!;
+    expect(first.text).toContain('/// <reference lib="es2020" />');
+    for (const always of ['globals.d.ts', 'process.d.ts', 'buffer.d.ts', 'web-globals/fetch.d.ts', 'timers.d.ts']) expect(first.text).toContain(`path="${always}"`);
+    for (const never of ['inspector.generated.d.ts', 'http2.d.ts', 'test.d.ts', 'repl.d.ts', 'wasi.d.ts']) expect(first.text).not.toContain(never);
+    // A comment or a name that is not a string names nothing.
+    expect(decl.mention(parse('// import "node:http2"\nconst http2 = 1;'))).toBe(false);
+    expect(decl.index(index)).toBe(first);
+    expect(decl.mention(parse("const m = process.getBuiltinModule(`node:inspector`);"))).toBe(true);
+    const second = decl.index(index)!;
+    expect(second.version).toBeGreaterThan(first.version);
+    expect(second.text).toContain('inspector.generated.d.ts');
+    expect(second.text).not.toContain('http2.d.ts');
+    // Fewer files than the index has.
+    const all = fs.readFileSync(index, 'utf8').match(/<reference path=/g)!.length;
+    expect(first.text.match(/<reference path=/g)!.length).toBeLessThan(all - 10);
+  });
+
+  it('gives a site naming rarely used modules, in imports, import types, getBuiltinModule and augmentations, TypeScript\'s diagnostics with all of @types/node', () => {
+    const files: Record<string, string> = {
+      'h2.ts': "import http2 from 'node:http2';\nconst s: number = http2.connect('https://x');\nprint(String(s));\n",
+      'insp.ts': "import type { Session } from 'inspector';\nconst s: Session | number = 'x';\nprint(String(s));\n",
+      'builtin.ts': "const wasi = process.getBuiltinModule('node:wasi');\nconst n: number = new wasi.WASI({ version: 'preview1' });\nprint(String(n));\n",
+      'typeof.ts': "type T = typeof import('node:trace_events');\nconst x: T = 42;\nprint(String(x));\n",
+      'augment.d.ts': "declare module 'node:repl' { interface ReplOptions { extra: number } }\n",
+      'uses-augment.ts': "import repl from 'node:repl';\nconst o: repl.ReplOptions = { prompt: '>' };\nprint(String(o));\n",
+      'process.ts': "const ch: number = process.channel;\nprocess.send?.('x', undefined, {}, (e: Error | null) => {});\nprint(String(ch));\n",
+    };
+    const root = tempSite(files);
+    made.push(root);
+    const names = Object.keys(files).filter((f) => !f.endsWith('.d.ts'));
+    const { diagnostics } = checker.createSiteChecker(root).check(names.map((f) => path.join(root, f)));
+    const got = ours(diagnostics);
+    const want = reference(root, [...names, 'augment.d.ts']).filter((d) => !d.startsWith('augment.d.ts'));
+    expect(got).toEqual(want);
+    // Each file has its error, read from the module it names.
+    for (const f of ['h2.ts', 'insp.ts', 'builtin.ts', 'typeof.ts', 'uses-augment.ts', 'process.ts']) expect(got.some((d) => d.startsWith(f + ':')), f).toBe(true);
+    expect(got.join('\n')).toContain('ClientHttp2Session');
+  });
+
+  it('reads a module a script names after an edit', () => {
+    const root = tempSite({ 'a.ts': "print('a');\n" });
+    made.push(root);
+    const site = checker.createSiteChecker(root);
+    expect(site.check().diagnostics).toEqual([]);
+    fs.writeFileSync(path.join(root, 'b.ts'), "import { run } from 'node:test';\nconst r: string = run();\nprint(r);\n");
+    const after = ours(site.check().diagnostics);
+    expect(after).toEqual(reference(root, ['a.ts', 'b.ts']));
+    expect(after.join('\n')).toMatch(/^b\.ts:2:7 TS2322 Type 'TestsStream' is not assignable to type 'string'/m);
   });
 });

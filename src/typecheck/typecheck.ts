@@ -16,7 +16,9 @@
  *  - Karrigell's `_name` shortcuts (identifiers starting with `_` that the
  *    script does not declare) are declared for that file as `FieldValue`;
  *  - names passed by `Include('file.ts', { title: 'x' })` are declared in the
- *    included script (typed from literal values, else `any`).
+ *    included script (typed from literal values, else `any`);
+ *  - of `@types/node`, only the modules the program names are read
+ *    (node-declarations.ts), with the same diagnostics.
  * These additions are appended after the last line of the file, so positions
  * in the file are unchanged.
  */
@@ -28,6 +30,7 @@ import { isDeclarationFile, isScriptFile, PACKAGE_DIR, walkSite } from '../site.
 import { printTopLevelJsx } from '../syntax/tsx-statements.js';
 import { loadTypescript } from '../syntax/typescript.js';
 import { isShortcutName, SCOPE_NAMES as SCOPE_NAME_LIST } from '../scope-names.js';
+import { isNodeTypesIndex, nodeDeclarations, type NodeDeclarations } from './node-declarations.js';
 
 /** The karrigell-ts package folder (the one holding `types/` and `dist/`). */
 /** The declarations of the names in a script's scope. */
@@ -142,6 +145,11 @@ export function createSiteChecker(root: string): SiteChecker {
   let declarationFiles: string[] = [];
   let resolutionCache: ts.ModuleResolutionCache | undefined;
   let service: ts.LanguageService | undefined;
+  let nodeTypes: NodeDeclarations = nodeDeclarations(t, readDeclarations);
+  /** The `@types/node` indexes as given to TypeScript, by file: the version they were made at. */
+  const nodeIndexes = new Map<string, { version: number; snapshot: ts.IScriptSnapshot } | null>();
+  /** Program files already searched for the Node modules they name. */
+  const searched = new WeakSet<ts.SourceFile>();
 
   /**
    * JSDoc is parsed only where it can make a type error (tsc's own choice
@@ -199,6 +207,8 @@ export function createSiteChecker(root: string): SiteChecker {
     options.target ??= t.ScriptTarget.ES2022;
     // What a declaration file holds depends on skipLibCheck (stripsComments): read again under the new options.
     others.clear();
+    nodeTypes = nodeDeclarations(t, readDeclarations);
+    nodeIndexes.clear();
     resolutionCache = undefined;
     service?.dispose();
     service = undefined;
@@ -314,14 +324,54 @@ export function createSiteChecker(root: string): SiteChecker {
     return parts.length ? '\n;' + parts.join('') + '\n' : '';
   }
 
+  /** A declaration file's text as the program reads it (see stripsComments). */
+  function readDeclarations(fileName: string): string | undefined {
+    const read = readText(fileName);
+    return read !== undefined && stripsComments(fileName) ? withoutComments(t, read) : read;
+  }
+
+  /** The `@types/node` index FILE as given to TypeScript (node-declarations.ts); undefined when read as written. */
+  function nodeIndex(fileName: string): { version: number; snapshot: ts.IScriptSnapshot } | undefined {
+    if (!isNodeTypesIndex(fileName)) return undefined;
+    let held = nodeIndexes.get(fileName);
+    const index = held !== null ? nodeTypes.index(fileName) : undefined;
+    if (!index) {
+      nodeIndexes.set(fileName, null);
+      return undefined;
+    }
+    if (held?.version !== index.version) nodeIndexes.set(fileName, (held = { version: index.version, snapshot: t.ScriptSnapshot.fromString(index.text) }));
+    return held;
+  }
+
+  /**
+   * The program, once the `@types/node` indexes hold every module it names:
+   * a file that names one more (an edit importing `node:http2`, a package's
+   * declarations) makes the program again with it.
+   */
+  function currentProgram(): ts.Program | undefined {
+    const ls = languageService();
+    let program = ls.getProgram();
+    for (let round = 0; program && round < 4; round++) {
+      let grew = false;
+      for (const sf of program.getSourceFiles()) {
+        if (searched.has(sf)) continue;
+        searched.add(sf);
+        if (sf.fileName.startsWith(libDir + path.sep) || /[\\/]@types[\\/]node[\\/]/.test(sf.fileName)) continue;
+        if (nodeTypes.mention(sf)) grew = true;
+      }
+      if (!grew) break;
+      program = ls.getProgram();
+    }
+    return program;
+  }
+
   function otherEntry(fileName: string): { version: number; snapshot: ts.IScriptSnapshot | undefined } {
     const old = others.get(fileName);
     if (old?.fixed) return old;
     const fixed = isFixed(fileName);
     const stamp = statStamp(fileName) ?? '';
     if (old && old.stamp === stamp) return old;
-    const read = readText(fileName);
-    const text = read !== undefined && stripsComments(fileName) ? withoutComments(t, read) : read;
+    const text = readDeclarations(fileName);
     const entry = { stamp, version: (old?.version ?? 0) + 1, snapshot: text === undefined ? undefined : t.ScriptSnapshot.fromString(text), fixed };
     others.set(fileName, entry);
     return entry;
@@ -341,8 +391,8 @@ export function createSiteChecker(root: string): SiteChecker {
     jsDocParsingMode: JSDOC,
     getCompilationSettings: () => options,
     getScriptFileNames: () => rootNames,
-    getScriptVersion: (f) => String(scripts.get(f)?.version ?? otherEntry(f).version),
-    getScriptSnapshot: (f) => scripts.get(f)?.snapshot ?? otherEntry(f).snapshot,
+    getScriptVersion: (f) => String(scripts.get(f)?.version ?? (nodeIndex(f) ? `node-${nodeIndex(f)!.version}` : otherEntry(f).version)),
+    getScriptSnapshot: (f) => scripts.get(f)?.snapshot ?? nodeIndex(f)?.snapshot ?? otherEntry(f).snapshot,
     getScriptKind: (f) => (f.endsWith('.tsx') ? t.ScriptKind.TSX : f.endsWith('.json') ? t.ScriptKind.JSON : f.endsWith('.js') ? t.ScriptKind.JS : t.ScriptKind.TS),
     getCurrentDirectory: () => root,
     getDefaultLibFileName: (o) => t.getDefaultLibFilePath(o),
@@ -406,7 +456,7 @@ export function createSiteChecker(root: string): SiteChecker {
       refresh();
       const list = files ? files.map((f) => path.resolve(f)) : [...bySource.keys()].sort();
       const diagnostics: TypeDiagnostic[] = [...configErrors];
-      const program = languageService().getProgram();
+      const program = currentProgram();
       if (program) {
         for (const d of [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()]) {
           if (d.category === t.DiagnosticCategory.Error) diagnostics.push(toDiagnostic(t, d));
@@ -418,6 +468,7 @@ export function createSiteChecker(root: string): SiteChecker {
     },
     checkFile(file) {
       refresh();
+      currentProgram();
       return diagnosticsOf(path.resolve(file));
     },
   };
