@@ -47,6 +47,8 @@ interface Layout {
   needs: Map<string, string[]>;
 }
 
+/** What can be the name of one of Node's modules (`fs`, `fs/promises`, `node:test` without `node:`). */
+const MODULE_NAME = /^[a-z][a-z0-9_]*(?:\/[a-z0-9_]+)?$/;
 const bare = (name: string): string => (name.startsWith('node:') ? name.slice(5) : name);
 /** NAME as a string of its own: one read from a file is a slice of the file's text, which V8 would keep whole for as long as the name. */
 const own = (name: string): string => [...name].join('');
@@ -66,7 +68,7 @@ export interface NodeDeclarations {
 /** READ gives a file's text as the checker reads it (comments already left out, or not). */
 export function nodeDeclarations(t: typeof ts, read: (file: string) => string | undefined): NodeDeclarations {
   const layouts = new Map<string, Layout | null>();
-  /** The module names mentioned so far (without `node:`), of every layout. */
+  /** The strings of the program that can name a module (without `node:`): those a layout declares are the modules it reads. */
   const mentioned = new Set<string>();
   /** Every module name a layout declares: a mention of any other string is not one. */
   const known = new Set<string>();
@@ -112,9 +114,10 @@ export function nodeDeclarations(t: typeof ts, read: (file: string) => string | 
       const walk = (n: ts.Node): void => {
         if (t.isStringLiteralLike(n)) {
           const name = bare(n.text);
-          if (known.has(name) && !mentioned.has(name)) {
+          if (!mentioned.has(name) && MODULE_NAME.test(name)) {
             mentioned.add(own(name));
-            grew = true;
+            // A string no index declares changes none (it is kept for an index read later).
+            if (known.has(name)) grew = true;
           }
         } else {
           t.forEachChild(n, walk);
