@@ -12,6 +12,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { printTopLevelJsx } from './tsx-statements.js';
 import { keepCodeCache, loadTypescript, typescriptLoad } from './typescript.js';
+import { reduceMemory, takeGc } from '../heap.js';
 
 type ResidentMessage = { resident: number; url?: string; input?: unknown };
 const { cacheDir, residents: firstResidents } = workerData as { cacheDir: string; residents: ResidentMessage[] };
@@ -97,31 +98,8 @@ async function collectGarbage(): Promise<void> {
   settled = v8.getHeapStatistics().used_heap_size;
 }
 
-/**
- * V8's `gc()`, for this thread only: the flag that exposes it is set for as
- * long as it takes to make one context, then cleared (V8 flags are the
- * process's; the server's own contexts and a page's never see it). Taken at
- * the thread's start, before TypeScript's code cache is read: V8 accepts the
- * cache only under the flags it was made with, which are the same again once
- * the flag is cleared. Undefined where V8's extension is not there (Bun).
- */
-const gc = ((): ((options?: object) => void) | undefined => {
-  const own = (globalThis as { gc?: (options?: object) => void }).gc;
-  if (typeof own === 'function') return own; // the user's --expose-gc
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const exposed: unknown = vm.runInNewContext('typeof gc === "function" ? gc : undefined');
-    return typeof exposed === 'function' ? (exposed as (options?: object) => void) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    try {
-      v8.setFlagsFromString('--no-expose-gc');
-    } catch {
-      // No V8 flags here.
-    }
-  }
-})();
+// V8's gc() for this thread, taken before TypeScript's code cache is read (see takeGc).
+takeGc();
 
 /** How long the thread waits after its last job before it gives memory back. */
 const REDUCE_AFTER_MS = 1000;
@@ -130,11 +108,9 @@ let reduceTimer: NodeJS.Timeout | undefined;
 let worked = false;
 
 /**
- * Once the jobs have stopped for REDUCE_AFTER_MS: V8's memory-reducing full
- * collection (the one it runs before it gives up for lack of memory: it
- * compacts the old generation and lets the pages go). On the main thread V8's
- * memory reducer does this when the process idles; a worker's heap never
- * had it, and kept the pages its checks had used: after the demo site's
+ * Once the jobs have stopped for REDUCE_AFTER_MS: reduceMemory (heap.ts). A
+ * worker's heap never has V8's own memory reducer, and kept the pages its
+ * checks had used: after the demo site's
  * checks, 64 MB of heap for 58 MB in use on Node 24. With it: 7.5 MB less of
  * RSS on Node 24, 3.5 MB on Node 22 (70–80 ms, on this thread, once per burst
  * of edits). Node 20's gc() takes no such option: nothing changes there.
@@ -142,15 +118,11 @@ let worked = false;
 function reduceWhenIdle(): void {
   worked = true;
   clearTimeout(reduceTimer);
-  if (!gc) return;
+  if (!takeGc()) return;
   reduceTimer = setTimeout(() => {
     if (running || !worked) return;
     worked = false;
-    try {
-      gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-    } catch {
-      // An older V8 that reads no options.
-    }
+    reduceMemory();
     settled = v8.getHeapStatistics().used_heap_size;
   }, REDUCE_AFTER_MS);
 }
