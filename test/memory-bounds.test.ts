@@ -74,7 +74,10 @@ it('the young generation stays at its bound after a worker thread starts (V8 res
     console.log(JSON.stringify({ before, after: young() }));
     await worker.terminate();
   `)) as { before: number; after: number };
-  expect(r.after).toBeLessThanOrEqual(Math.max(r.before, 16));
+  // The bug doubles the young generation (16 → 32 MB). Node 24 once gave 18 MB in a full suite
+  // on a busy machine (not reproduced alone or under two busy loops): a step short of the bug,
+  // whose cause is not known; the margin keeps the test about the bug.
+  expect(r.after).toBeLessThanOrEqual(Math.max(r.before, 16) + 4);
 }, 60_000);
 
 /**
