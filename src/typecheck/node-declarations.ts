@@ -49,6 +49,8 @@ interface Layout {
 
 /** What can be the name of one of Node's modules (`fs`, `fs/promises`, `node:test` without `node:`). */
 const MODULE_NAME = /^[a-z][a-z0-9_]*(?:\/[a-z0-9_]+)?$/;
+/** The strings kept that no index read so far declares are bounded (a site's strings, kept for the edits' lifetime of the checker). */
+const MAX_MENTIONED = 10_000;
 const bare = (name: string): string => (name.startsWith('node:') ? name.slice(5) : name);
 /** NAME as a string of its own: one read from a file is a slice of the file's text, which V8 would keep whole for as long as the name. */
 const own = (name: string): string => [...name].join('');
@@ -114,7 +116,7 @@ export function nodeDeclarations(t: typeof ts, read: (file: string) => string | 
       const walk = (n: ts.Node): void => {
         if (t.isStringLiteralLike(n)) {
           const name = bare(n.text);
-          if (!mentioned.has(name) && MODULE_NAME.test(name)) {
+          if (!mentioned.has(name) && MODULE_NAME.test(name) && (known.has(name) || mentioned.size < MAX_MENTIONED)) {
             mentioned.add(own(name));
             // A string no index declares changes none (it is kept for an index read later).
             if (known.has(name)) grew = true;
