@@ -12,7 +12,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { printTopLevelJsx } from './tsx-statements.js';
 import { keepCodeCache, loadTypescript, typescriptLoad } from './typescript.js';
-import { reduceMemory, takeGc } from '../heap.js';
+import { reduceWhenIdle } from '../heap.js';
 
 type ResidentMessage = { resident: number; url?: string; input?: unknown };
 const { cacheDir, residents: firstResidents } = workerData as { cacheDir: string; residents: ResidentMessage[] };
@@ -70,7 +70,6 @@ async function drain(): Promise<void> {
     }
   }
   running = false;
-  reduceWhenIdle();
 }
 
 /** Heap in use after the last collection this thread asked for. */
@@ -98,34 +97,8 @@ async function collectGarbage(): Promise<void> {
   settled = v8.getHeapStatistics().used_heap_size;
 }
 
-// V8's gc() for this thread, taken before TypeScript's code cache is read (see takeGc).
-takeGc();
-
-/** How long the thread waits after its last job before it gives memory back. */
-const REDUCE_AFTER_MS = 1000;
-let reduceTimer: NodeJS.Timeout | undefined;
-/** Whether a job ran since the memory was last given back. */
-let worked = false;
-
-/**
- * Once the jobs have stopped for REDUCE_AFTER_MS: reduceMemory (heap.ts). A
- * worker's heap never has V8's own memory reducer, and kept the pages its
- * checks had used: after the demo site's
- * checks, 64 MB of heap for 58 MB in use on Node 24. With it: 7.5 MB less of
- * RSS on Node 24, 3.5 MB on Node 22 (70–80 ms, on this thread, once per burst
- * of edits). Node 20's gc() takes no such option: nothing changes there.
- */
-function reduceWhenIdle(): void {
-  worked = true;
-  clearTimeout(reduceTimer);
-  if (!takeGc()) return;
-  reduceTimer = setTimeout(() => {
-    if (running || !worked) return;
-    worked = false;
-    reduceMemory();
-    settled = v8.getHeapStatistics().used_heap_size;
-  }, REDUCE_AFTER_MS);
-}
+// Memory given back once the jobs stop (heap.ts); it takes V8's gc() for this thread now, before TypeScript's code cache is read.
+reduceWhenIdle();
 
 // vm.measureMemory is experimental: its one warning would reach the server's console, meaning nothing to its user.
 const emitWarning = process.emitWarning.bind(process);

@@ -60,9 +60,20 @@ export function isNodeTypesIndex(file: string): boolean {
   return /[\\/]@types[\\/]node[\\/](?:ts[\d.]+[\\/])?index\.d\.ts$/.test(file);
 }
 
+/** Is FILE one of an `@types/node` folder's (whose strings name no module of the site)? */
+export function isNodeTypesFile(file: string): boolean {
+  return /[\\/]@types[\\/]node[\\/]/.test(file);
+}
+
+export interface NodeIndex {
+  version: number;
+  text: string;
+  snapshot: ts.IScriptSnapshot;
+}
+
 export interface NodeDeclarations {
-  /** The text TypeScript reads for the `@types/node` index FILE, and its version; undefined when read as written. */
-  index(file: string): { text: string; version: number } | undefined;
+  /** What TypeScript reads for the `@types/node` index FILE, and its version; undefined when it is read as written. */
+  index(file: string): NodeIndex | undefined;
   /** Notes the modules SF names in its strings (a file of the program other than `@types/node`'s): true when an index now says more. */
   mention(sf: ts.SourceFile): boolean;
 }
@@ -75,7 +86,7 @@ export function nodeDeclarations(t: typeof ts, read: (file: string) => string | 
   /** Every module name a layout declares: a mention of any other string is not one. */
   const known = new Set<string>();
   let version = 1;
-  const made = new Map<string, { text: string; version: number }>();
+  const made = new Map<string, NodeIndex>();
 
   function layoutOf(index: string): Layout | null {
     let layout = layouts.get(index);
@@ -107,7 +118,8 @@ export function nodeDeclarations(t: typeof ts, read: (file: string) => string | 
       for (const name of mentioned) for (const f of layout.declaring.get(name) ?? []) add(f);
       const dir = path.dirname(file);
       const refs = layout.files.filter((f) => wanted.has(f)).map((f) => `/// <reference path="${path.relative(dir, f).split(path.sep).join('/')}" />`);
-      const index = { text: [...layout.directives, ...refs, ''].join('\n'), version };
+      const text = [...layout.directives, ...refs, ''].join('\n');
+      const index = { version, text, snapshot: t.ScriptSnapshot.fromString(text) };
       made.set(file, index);
       return index;
     },

@@ -30,7 +30,7 @@ import { isDeclarationFile, isScriptFile, PACKAGE_DIR, walkSite } from '../site.
 import { printTopLevelJsx } from '../syntax/tsx-statements.js';
 import { loadTypescript } from '../syntax/typescript.js';
 import { isShortcutName, SCOPE_NAMES as SCOPE_NAME_LIST } from '../scope-names.js';
-import { isNodeTypesIndex, nodeDeclarations, type NodeDeclarations } from './node-declarations.js';
+import { isNodeTypesFile, isNodeTypesIndex, nodeDeclarations, type NodeDeclarations, type NodeIndex } from './node-declarations.js';
 
 /** The karrigell-ts package folder (the one holding `types/` and `dist/`). */
 /** The declarations of the names in a script's scope. */
@@ -146,8 +146,6 @@ export function createSiteChecker(root: string): SiteChecker {
   let resolutionCache: ts.ModuleResolutionCache | undefined;
   let service: ts.LanguageService | undefined;
   let nodeTypes: NodeDeclarations = nodeDeclarations(t, readDeclarations);
-  /** The `@types/node` indexes as given to TypeScript, by file: the version they were made at. */
-  const nodeIndexes = new Map<string, { version: number; snapshot: ts.IScriptSnapshot } | null>();
   /** Program files already searched for the Node modules they name. */
   const searched = new WeakSet<ts.SourceFile>();
 
@@ -208,7 +206,6 @@ export function createSiteChecker(root: string): SiteChecker {
     // What a declaration file holds depends on skipLibCheck (stripsComments): read again under the new options.
     others.clear();
     nodeTypes = nodeDeclarations(t, readDeclarations);
-    nodeIndexes.clear();
     resolutionCache = undefined;
     service?.dispose();
     service = undefined;
@@ -331,17 +328,7 @@ export function createSiteChecker(root: string): SiteChecker {
   }
 
   /** The `@types/node` index FILE as given to TypeScript (node-declarations.ts); undefined when read as written. */
-  function nodeIndex(fileName: string): { version: number; snapshot: ts.IScriptSnapshot } | undefined {
-    if (!isNodeTypesIndex(fileName)) return undefined;
-    let held = nodeIndexes.get(fileName);
-    const index = held !== null ? nodeTypes.index(fileName) : undefined;
-    if (!index) {
-      nodeIndexes.set(fileName, null);
-      return undefined;
-    }
-    if (held?.version !== index.version) nodeIndexes.set(fileName, (held = { version: index.version, snapshot: t.ScriptSnapshot.fromString(index.text) }));
-    return held;
-  }
+  const nodeIndex = (fileName: string): NodeIndex | undefined => (isNodeTypesIndex(fileName) ? nodeTypes.index(fileName) : undefined);
 
   /**
    * The program, once the `@types/node` indexes hold every module it names:
@@ -356,7 +343,7 @@ export function createSiteChecker(root: string): SiteChecker {
       for (const sf of program.getSourceFiles()) {
         if (searched.has(sf)) continue;
         searched.add(sf);
-        if (sf.fileName.startsWith(libDir + path.sep) || /[\\/]@types[\\/]node[\\/]/.test(sf.fileName)) continue;
+        if (sf.fileName.startsWith(libDir + path.sep) || isNodeTypesFile(sf.fileName)) continue;
         if (nodeTypes.mention(sf)) grew = true;
       }
       if (!grew) break;
@@ -391,7 +378,10 @@ export function createSiteChecker(root: string): SiteChecker {
     jsDocParsingMode: JSDOC,
     getCompilationSettings: () => options,
     getScriptFileNames: () => rootNames,
-    getScriptVersion: (f) => String(scripts.get(f)?.version ?? (nodeIndex(f) ? `node-${nodeIndex(f)!.version}` : otherEntry(f).version)),
+    getScriptVersion: (f) => {
+      const node = scripts.has(f) ? undefined : nodeIndex(f);
+      return String(scripts.get(f)?.version ?? (node ? `node-${node.version}` : otherEntry(f).version));
+    },
     getScriptSnapshot: (f) => scripts.get(f)?.snapshot ?? nodeIndex(f)?.snapshot ?? otherEntry(f).snapshot,
     getScriptKind: (f) => (f.endsWith('.tsx') ? t.ScriptKind.TSX : f.endsWith('.json') ? t.ScriptKind.JSON : f.endsWith('.js') ? t.ScriptKind.JS : t.ScriptKind.TS),
     getCurrentDirectory: () => root,
