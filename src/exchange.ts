@@ -42,6 +42,13 @@ export interface Req {
   unpipe(destination?: NodeJS.WritableStream): this;
   /** Node's own request and response, where this is an adapter over them (HTTP/2 streams: http/h2.ts); made on first call. */
   nodeObjects?(): { req: unknown; res: unknown };
+  /**
+   * An answer goes out before the body was read to its end: read and drop the
+   * rest for at most `maxMs`, so that the connection's close does not reset it
+   * under the client's feet (http/respond.ts's lingering close; Bun's and Deno's
+   * adapter). Node's own requests have none: respond.ts lingers on their socket.
+   */
+  linger?(maxMs: number): void;
 }
 
 /** A response: a head written once, then a body in one `end()` or streamed (a file piped into it, an event stream). */

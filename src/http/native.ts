@@ -85,6 +85,14 @@ interface Peer {
    * against 2.0. Bun's constructor is the faster of its two (0.38 against 0.5).
    */
   headersAfter: boolean;
+  /**
+   * Whether an answer must wait until the request's body is read to its end
+   * (Bun): Bun closes the connection once an answer is written to a request
+   * whose body is still coming, and the kernel's reset then loses the answer
+   * (the client sees EPIPE). Deno keeps the connection while the body is read
+   * after the answer.
+   */
+  answersAfterBody: boolean;
   remoteAddress(req: NativeReq): string | undefined;
   keepOpen(req: NativeReq): void;
 }
@@ -106,6 +114,7 @@ export function serveNative(runtime: 'bun' | 'deno', handle: Handle, port: numbe
       listening: true,
       signalsGone: true,
       headersAfter: false,
+      answersAfterBody: true,
       remoteAddress: (req) => bun.requestIP(req.request)?.address,
       keepOpen: (req) => bun.timeout(req.request, 0),
     };
@@ -130,7 +139,7 @@ export function serveNative(runtime: 'bun' | 'deno', handle: Handle, port: numbe
     };
   }
   const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
-  const peer: Peer = { listening: true, signalsGone: false, headersAfter: true, remoteAddress: (req) => req.info?.remoteAddr.hostname, keepOpen: () => {} };
+  const peer: Peer = { listening: true, signalsGone: false, headersAfter: true, answersAfterBody: false, remoteAddress: (req) => req.info?.remoteAddr.hostname, keepOpen: () => {} };
   const deno = Deno.serve({ port, hostname: host, onListen() {}, onError: fail }, (request, info) => respond(handle, new NativeReq(request, peer, info)));
   return {
     port: deno.addr.port,
@@ -285,6 +294,8 @@ class NativeReq implements Req {
   private body: Readable | undefined;
   private ended = false;
   private sock: NativeSocket | undefined;
+  /** Set by `linger`: the rest of the body is read and dropped (Peer.answersAfterBody: the answer waits for it). */
+  drained: Promise<void> | undefined;
 
   constructor(
     readonly request: Request,
@@ -313,6 +324,25 @@ class NativeReq implements Req {
 
   get socket(): ReqSocket {
     return (this.sock ??= new NativeSocket(this));
+  }
+
+  /** See Req.linger: the rest of the body is read and dropped, for at most `maxMs`. */
+  linger(maxMs: number): void {
+    if (this.complete || this.drained) return;
+    const body = this.readable();
+    this.drained = new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(latest);
+        resolve();
+      };
+      // Still coming after maxMs: the body is cancelled, and the runtime closes the connection.
+      const latest = setTimeout(() => {
+        body.destroy();
+        done();
+      }, maxMs);
+      body.on('end', done).on('close', done).on('error', done);
+      body.resume();
+    });
   }
 
   /** The body as a Node readable, made on first use (most requests never read one). */
@@ -499,6 +529,11 @@ class NativeRes extends ForwardedEvents implements Res {
       throw err;
     }
     this.headersSent = true;
+    if (this.req.drained && this.req.peer.answersAfterBody) void this.req.drained.then(() => this.deliver(response));
+    else this.deliver(response);
+  }
+
+  private deliver(response: Response): void {
     if (this.resolve) this.resolve(response);
     else this.response = response;
   }
