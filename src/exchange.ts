@@ -70,5 +70,12 @@ export interface Res extends NodeJS.WritableStream {
   /** `end(undefined)`: a head only (HEAD, 304). */
   end(chunk: string | Uint8Array | undefined, cb?: () => void): this;
   end(str: string, encoding?: BufferEncoding, cb?: () => void): this;
+  /**
+   * Ends the response with bytes `start`…`end` (inclusive) of the file at `path`,
+   * sent by the runtime itself, where it has a way to (Bun: a `Bun.file` slice,
+   * which keeps its Content-Length: Bun.serve sends a streamed body chunked
+   * whatever Content-Length says). False, and nothing done, elsewhere.
+   */
+  sendFile?(path: string, start: number, end: number): boolean;
   destroy(error?: Error): this;
 }

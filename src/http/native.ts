@@ -32,6 +32,7 @@ interface BunServer {
   timeout(request: Request, seconds: number): void;
 }
 interface BunApi {
+  file(path: string): Blob;
   serve(options: {
     port: number;
     hostname: string;
@@ -93,6 +94,8 @@ interface Peer {
    * after the answer.
    */
   answersAfterBody: boolean;
+  /** A body of bytes `start`…`end` of a file that the runtime sends itself with its length (Res.sendFile), where it can. */
+  fileBody?(path: string, start: number, end: number): WebBody;
   remoteAddress(req: NativeReq): string | undefined;
   keepOpen(req: NativeReq): void;
 }
@@ -115,6 +118,7 @@ export function serveNative(runtime: 'bun' | 'deno', handle: Handle, port: numbe
       signalsGone: true,
       headersAfter: false,
       answersAfterBody: true,
+      fileBody: (path, start, end) => Bun.file(path).slice(start, end + 1),
       remoteAddress: (req) => bun.requestIP(req.request)?.address,
       keepOpen: (req) => bun.timeout(req.request, 0),
     };
@@ -630,12 +634,33 @@ class NativeRes extends ForwardedEvents implements Res {
       this.answer(none ? null : typeof body === 'string' && typeof encoding === 'string' && encoding !== 'utf8' ? Buffer.from(body, encoding) : (body as WebBody));
       this.writableEnded = true;
     }
+    this.finished(done);
+    return this;
+  }
+
+  /**
+   * See Res.sendFile: on Bun, the file's slice is the Response's body (Peer.fileBody).
+   * Bun then adds `Content-Disposition: filename="…"` (no type, which browsers take as
+   * a download) for a type they do not show themselves (a PDF, an archive), unless the
+   * head has one: `inline` is what no header means (RFC 6266 §4.2), so the file is
+   * shown or saved as it would be on Node.
+   */
+  sendFile(path: string, start: number, end: number): boolean {
+    const file = this.req.peer.fileBody;
+    if (!file || this.stream || this.writableEnded) return false;
+    if (this.getHeader('content-disposition') === undefined) this.setHeader('content-disposition', 'inline');
+    this.answer(file(path, start, end));
+    this.writableEnded = true;
+    this.finished();
+    return true;
+  }
+
+  private finished(done?: () => void): void {
     this.writable = false;
     this.emit('finish');
     // A client that went away has had its `close` already.
     if (!this.destroyed) this.emit('close');
     if (done) queueMicrotask(done);
-    return this;
   }
 
   destroy(error?: Error): this {

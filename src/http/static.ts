@@ -262,7 +262,7 @@ function answer(req: Req, res: Res, form: Form, st: fs.Stats): void {
     res.end();
   } else if (form.data) {
     res.end(range ? form.data.subarray(start, end! + 1) : form.data);
-  } else {
+  } else if (end === undefined || !res.sendFile?.(form.path, start, end)) {
     streamFile(req, res, form, start, end);
   }
 }
