@@ -131,6 +131,20 @@ for (const runtime of wanted) {
         text = await (await fetch(srv.url + '/hello')).text();
       }
       expect(text).toContain('edited on disk');
+      // Saved as sed -i and many editors do: a temporary file written, then renamed over the page.
+      // Deno's watcher of the file named the temporary file, and every such save logged
+      // "checking …/hello.ts/sedXXXX failed: ENOTDIR".
+      const errorsBefore = srv.stderr().length;
+      const temp = path.join(root, 'sedK7zQ2v');
+      fs.writeFileSync(temp, 'print("renamed over");\n');
+      fs.renameSync(temp, path.join(root, 'hello.ts'));
+      for (let i = 0; i < 50 && !text.includes('renamed over'); i++) {
+        await sleep(100);
+        text = await (await fetch(srv.url + '/hello')).text();
+      }
+      expect(text).toContain('renamed over');
+      await sleep(300);
+      expect(srv.stderr().slice(errorsBefore)).not.toMatch(/failed|ENOTDIR/);
     });
 
     // What the native adapter (http/native.ts) newly carries: each answer below goes through Bun.serve / Deno.serve.

@@ -71,12 +71,7 @@ interface Active {
 
 /** What a file holds now: `-` when it does not exist. Never throws, never blocks on a FIFO. */
 export function signature(file: string): string {
-  let st: fs.Stats | undefined;
-  try {
-    st = fs.statSync(file, { throwIfNoEntry: false });
-  } catch {
-    return MISSING;
-  }
+  const st = statOf(file);
   if (!st) return MISSING;
   if (st.isDirectory()) return DIR;
   const meta = `s:${st.mode}:${st.size}:${st.mtimeMs}:${st.ino}`;
@@ -214,8 +209,10 @@ export async function watchSite(root: string, onEvent: (event: FileEvent) => voi
       const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
       if (!watched) return;
       trace('raw', name ? path.resolve(watched, name) : watched);
-      // fs.watch names the watched file itself, or an entry of the watched folder.
-      if (!name || path.basename(watched) === name) touched(path.resolve(watched));
+      // fs.watch names the watched file itself, or an entry of the watched folder. Deno's
+      // fs.watch of a file also names the file renamed onto it (an editor's save: a temporary
+      // file written, then renamed over the page): then it is the watched file that changed.
+      if (!name || path.basename(watched) === name || isFile(watched)) touched(path.resolve(watched));
       else {
         const file = path.resolve(watched, name);
         if (!ignored(file)) touched(file);
@@ -288,8 +285,21 @@ export function watchErrorLine(err: unknown, root: string): string {
   return `karrigell-ts: live reload: watcher error: ${message}`;
 }
 
+/** The stat of `file`, or undefined when there is none (missing, or a path through a file: ENOTDIR). */
+function statOf(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+function isFile(file: string): boolean {
+  return statOf(file)?.isFile() ?? false;
+}
+
 /** A regular file written lately: a raw event on a file never reported is a change only then. */
 function freshFile(file: string): boolean {
-  const st = fs.statSync(file, { throwIfNoEntry: false });
+  const st = statOf(file);
   return !!st && st.isFile() && Date.now() - st.mtimeMs < PROBE_FRESH_MS;
 }
