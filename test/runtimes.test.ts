@@ -376,6 +376,14 @@ for (const runtime of wanted) {
       expect(run.stderr).toMatch(/bad\.ts:1:\d+/);
     }, 40_000);
 
+    it("init's next steps name this runtime's command (bunx alone would run the CLI on Node)", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-init-'));
+      const run = await runCli(['init', path.join(dir, 'www')], 30_000, {}, runtime);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain(runtime === 'bun' ? 'Next: bunx --bun karrigell-ts serve' : 'Next: deno run -A npm:karrigell-ts serve');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }, 40_000);
+
     it('check type-checks the site', async () => {
       const site = tempSite({ 'ok.ts': 'print(QUERY.x ?? "none");\n', 'bad.ts': 'const n: number = "text";\nprint(n);\n' });
       const run = await runCli(['check', site], 60_000, {}, runtime);

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_COMPILER_OPTIONS } from '../typecheck/typecheck.js';
 import { PACKAGE_DIR } from '../site.js';
+import { CLI_COMMAND } from '../runtime.js';
 
 const TEMPLATE_DIR = path.join(PACKAGE_DIR, 'templates', 'site');
 
@@ -64,8 +65,8 @@ export async function runInit(dir = 'www'): Promise<number> {
   for (const rel of skipped) out += `  skipped ${shown(rel)} (already there, left as it is)\n`;
   out += `karrigell-ts init: ${created.length} file${created.length === 1 ? '' : 's'} created, ${skipped.length} skipped in ${dir}\n`;
   const arg = dir === 'www' ? '' : ` ${/^[\w./-]+$/.test(dir) ? dir : JSON.stringify(dir)}`;
-  out += `Next: npx karrigell-ts serve${arg}   (then open http://127.0.0.1:8080/)\n`;
-  out += `      npx karrigell-ts check${arg}   (type-checks every script)\n`;
+  out += `Next: ${CLI_COMMAND} serve${arg}   (then open http://127.0.0.1:8080/)\n`;
+  out += `      ${CLI_COMMAND} check${arg}   (type-checks every script)\n`;
   process.stdout.write(out);
   return 0;
 }
