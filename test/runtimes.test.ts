@@ -34,6 +34,7 @@ const SITE = {
   'typed.ts': 'RESPONSE.headers["content-type"] = "text/plain; charset=utf-8";\nRESPONSE.headers["x-kind"] = String(QUERY.kind);\nprint("plain");\n',
   'wide.ts': 'print(html`<table>${Array.from({ length: 200 }, (_, i) => html`<tr><td>${i}</td></tr>`)}</table>`);\n',
   'page.ts': 'print(`<!doctype html><html><body><h1>v1</h1></body></html>`);\n',
+  'throws.ts': 'function deep(): never { throw new Error("deep failure"); }\nprint("before");\ndeep();\n',
   'small.bin': Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 251)).toString('latin1'),
 };
 /** Larger than what static.ts keeps in memory (256 KB): read from disk as it is sent, compressed as it goes. */
@@ -375,6 +376,22 @@ for (const runtime of wanted) {
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/bad\.ts:1:\d+/);
     }, 40_000);
+
+    it("a page's error is reported at its TypeScript lines (Bun's compileFunction counts a line more)", async () => {
+      const before = srv.stderr().length;
+      const res = await fetch(srv.url + '/throws');
+      expect(res.status).toBe(500);
+      let log = '';
+      for (let i = 0; i < 20 && !/deep failure[\s\S]*throws\.ts:3:/.test(log); i++) {
+        await sleep(50);
+        log = srv.stderr().slice(before);
+      }
+      // The throw on line 1 (Bun points at the call of Error, Node and Deno at `new`), its caller on line 3.
+      expect(log).toMatch(/Error in GET \/throws at throws\.ts:1:\d+: deep failure/);
+      expect(log).toMatch(/at deep \(throws\.ts:1:\d+\)/);
+      expect(log).toMatch(/throws\.ts:3:1\b/);
+      expect(log).not.toContain(path.join(root, 'throws.ts'));
+    });
 
     it("init's next steps name this runtime's command (bunx alone would run the CLI on Node)", async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kts-init-'));

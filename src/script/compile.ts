@@ -440,6 +440,26 @@ export function makeFactory(unit: CompiledUnit, extraNames: readonly string[]): 
   throw lastError;
 }
 
+let reportedOffset: number | undefined;
+
+/**
+ * How many lines a stack trace counts before the first line of the code given to
+ * vm.compileFunction: 0 on Node and Deno, 1 on Bun, whose compileFunction puts a
+ * line of its own wrapper in front (a page's `throw` on line 3 was reported on
+ * line 4). Measured once, with a function that throws.
+ */
+export function reportedLineOffset(): number {
+  if (reportedOffset !== undefined) return reportedOffset;
+  reportedOffset = 0;
+  try {
+    vm.compileFunction('throw new Error()', [], { filename: 'kts-line-probe' })();
+  } catch (err) {
+    const m = /kts-line-probe:(\d+):\d+/.exec(String((err as Error)?.stack));
+    if (m) reportedOffset = Number(m[1]) - 1;
+  }
+  return reportedOffset;
+}
+
 function reexports(imports: ImportSpec[]): string {
   return imports.map((imp, i) => (imp.reexportAll ? `...__kts_reexport(__kts_imports[${i}]),` : '')).join('');
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SourceMap } from 'node:module';
 import { escapeHtml } from '../html.js';
 import { statusText } from './signals.js';
-import { CompileError, type CompiledUnit } from './compile.js';
+import { CompileError, reportedLineOffset, type CompiledUnit } from './compile.js';
 import { PACKAGE_DIR } from '../site.js';
 
 /** Where an error happened, in the TypeScript source. */
@@ -34,8 +34,9 @@ function sourceMapOf(unit: CompiledUnit): SourceMap {
   return map;
 }
 
-/** Maps a generated (1-based) position of a compiled file to its TypeScript source. */
-export function mapPosition(unit: CompiledUnit, line: number, column: number): { line: number; column: number } | undefined {
+/** Maps a position of a compiled file as a stack trace reports it (1-based) to its TypeScript source. */
+export function mapPosition(unit: CompiledUnit, reportedLine: number, column: number): { line: number; column: number } | undefined {
+  const line = reportedLine - reportedLineOffset();
   const col0 = column - 1 - (line === 1 ? unit.lineOneOffset : 0);
   const entry = sourceMapOf(unit).findEntry(line - 1, Math.max(0, col0)) as { originalLine?: number; originalColumn?: number };
   if (entry?.originalLine === undefined) return undefined;
