@@ -79,7 +79,7 @@ async function serve(values: Record<string, string | boolean | string[] | undefi
     // --workers 0 opts out: one process, no primary.
     if (options.workers > 1 || (options.production && options.workers >= 1 && RUNTIME !== 'deno')) return await runCluster(options);
     // Where a stuck script cannot be interrupted (Bun, Deno), a supervisor replaces the server process instead.
-    if (!CAN_INTERRUPT_SCRIPTS && options.workers !== 0 && !process.env[SUPERVISED_ENV]) return await supervise(argvOf(), options.port, options.host);
+    if (!CAN_INTERRUPT_SCRIPTS && options.workers !== 0 && !process.env[SUPERVISED_ENV]) return await supervise(argvOf(), options.port, options.host, options.production);
     // A closed stdout or stderr (a pipe whose reader went away) must not become a loop of errors.
     for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
     const running = await createServer(options);

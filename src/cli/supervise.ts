@@ -16,8 +16,14 @@ const START_MS = 3000;
 /** Restarts within this window count towards the backoff. */
 const CRASH_WINDOW_MS = 10_000;
 
-/** Runs `serve` with these command-line arguments in a supervised child; resolves to the exit status. */
-export async function supervise(args: string[], port: number, host: string): Promise<number> {
+/**
+ * Runs `serve` with these command-line arguments in a supervised child; resolves
+ * to the exit status. SIGTERM and SIGINT stop it. SIGHUP in production (Deno, where
+ * node:cluster's reload is not available) restarts the child with the code as it is
+ * now: the child is stopped as by SIGTERM (its requests under way are answered) and a
+ * new one started at once, a short gap; in development SIGHUP stops, as on Node.
+ */
+export async function supervise(args: string[], port: number, host: string, production: boolean): Promise<number> {
   // With --port 0, every child must listen on the same port: pick it once.
   const fixed = port === 0 ? await pickPort(host) : port;
   const childArgs = withPort(args, fixed);
@@ -25,6 +31,8 @@ export async function supervise(args: string[], port: number, host: string): Pro
   const runtimeArgs = RUNTIME === 'deno' ? ['run', '-A', script] : [script];
   let child: ChildProcess | undefined;
   let stopping = false;
+  /** A SIGHUP restart under way: the child's end is not a failure, whenever it comes. */
+  let reloading = false;
   let restarts: number[] = [];
 
   return new Promise<number>((resolve) => {
@@ -33,6 +41,11 @@ export async function supervise(args: string[], port: number, host: string): Pro
       child = spawn(process.execPath, [...runtimeArgs, ...childArgs], { stdio: 'inherit', env: { ...process.env, [SUPERVISED_ENV]: '1' } });
       child.once('exit', (code, signal) => {
         if (stopping) return resolve(code ?? 0);
+        if (reloading) {
+          reloading = false;
+          process.stderr.write(`karrigell-ts: SIGHUP: the server process restarts with the site's code as it is now (${RUNTIME_LABEL}: one process, a short gap)\n`);
+          return start();
+        }
         if (code === 0) return resolve(0);
         if (Date.now() - startedAt < START_MS && signal !== 'SIGKILL') return resolve(code ?? 1);
         const now = Date.now();
@@ -47,9 +60,18 @@ export async function supervise(args: string[], port: number, host: string): Pro
       });
     };
     const forward = (signal: NodeJS.Signals) => (): void => {
-      stopping = signal !== 'SIGHUP';
-      child?.kill(signal);
-      if (stopping && (!child || child.exitCode !== null || child.signalCode !== null)) resolve(0);
+      const running = child && child.exitCode === null && child.signalCode === null;
+      if (signal === 'SIGHUP' && production) {
+        // One restart at a time; a SIGHUP while the child is down (a restart's delay) changes nothing.
+        if (running && !reloading) {
+          reloading = true;
+          child!.kill('SIGTERM');
+        }
+        return;
+      }
+      stopping = true;
+      if (running) child!.kill(signal === 'SIGHUP' ? 'SIGTERM' : signal);
+      else resolve(0);
     };
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, forward(signal));
     start();

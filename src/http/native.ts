@@ -94,6 +94,12 @@ interface Peer {
    * after the answer.
    */
   answersAfterBody: boolean;
+  /**
+   * Whether the runtime adds `Connection: close` itself to an answer whose request
+   * body was not read to its end (Deno): the pipeline's is then left out, or it
+   * goes out twice.
+   */
+  closesItself: boolean;
   /** A body of bytes `start`…`end` of a file that the runtime sends itself with its length (Res.sendFile), where it can. */
   fileBody?(path: string, start: number, end: number): WebBody;
   remoteAddress(req: NativeReq): string | undefined;
@@ -118,6 +124,7 @@ export function serveNative(runtime: 'bun' | 'deno', handle: Handle, port: numbe
       signalsGone: true,
       headersAfter: false,
       answersAfterBody: true,
+      closesItself: false,
       fileBody: (path, start, end) => Bun.file(path).slice(start, end + 1),
       remoteAddress: (req) => bun.requestIP(req.request)?.address,
       keepOpen: (req) => bun.timeout(req.request, 0),
@@ -143,7 +150,7 @@ export function serveNative(runtime: 'bun' | 'deno', handle: Handle, port: numbe
     };
   }
   const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
-  const peer: Peer = { listening: true, signalsGone: false, headersAfter: true, answersAfterBody: false, remoteAddress: (req) => req.info?.remoteAddr.hostname, keepOpen: () => {} };
+  const peer: Peer = { listening: true, signalsGone: false, headersAfter: true, answersAfterBody: false, closesItself: true, remoteAddress: (req) => req.info?.remoteAddr.hostname, keepOpen: () => {} };
   const deno = Deno.serve({ port, hostname: host, onListen() {}, onError: fail }, (request, info) => respond(handle, new NativeReq(request, peer, info)));
   return {
     port: deno.addr.port,
@@ -557,6 +564,7 @@ class NativeRes extends ForwardedEvents implements Res {
     // Bun makes the Headers object of a Response when it is first asked for: not for a page head alone.
     let headers: Headers | undefined;
     const add = (name: string, value: string): void => {
+      if (name === 'connection' && this.req.peer.closesItself) return;
       headers ??= response.headers;
       // A text body gave the Response a type of its own (text/plain): the page's replaces it.
       if (name === 'content-type') headers.set(name, value);
