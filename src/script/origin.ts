@@ -20,26 +20,44 @@ export function originOf(ctx: OriginSource): RequestOrigin {
   return (ctx.origin ??= requestOrigin(ctx.req, ctx.trustProxy));
 }
 
+/** The state behind a RequestOrigin's lazy getters (ORIGIN_GETTERS). */
+interface LazyOrigin extends RequestOrigin {
+  req: Req;
+  trustProxy: boolean;
+  address: string | undefined;
+  hostName: string | undefined;
+}
+
 /**
  * The address and the host are read when asked for: a new session's cookie
  * needs only `secure`, and on Bun the peer's address is a call into the
  * server (`requestIP`) that took a third of a new-session page's JavaScript.
+ * The getters are shared (a prototype), not closures made per request: with
+ * an object literal of getter closures, RSS grew +70–76 MB over 20 000 new
+ * sessions on Deno against +22–25 MB (test/runtimes.test.ts's memory bound).
  */
+const ORIGIN_GETTERS = {
+  get clientAddress(): string {
+    const o = this as unknown as LazyOrigin;
+    return (o.address ??= (o.trustProxy ? firstValue(o.req, 'x-forwarded-for') : undefined) ?? o.req.socket.remoteAddress ?? '');
+  },
+  get host(): string {
+    const o = this as unknown as LazyOrigin;
+    return (o.hostName ??= requestHost(o.req, o.trustProxy) ?? '');
+  },
+};
+
 function requestOrigin(req: Req, trustProxy: boolean): RequestOrigin {
   // `encrypted` is true on a TLS socket (Bun's plain sockets have it too, false).
   const direct = (req.socket as { encrypted?: boolean }).encrypted === true;
   const proto = trustProxy ? firstValue(req, 'x-forwarded-proto')?.toLowerCase() : undefined;
-  let clientAddress: string | undefined;
-  let host: string | undefined;
-  return {
-    secure: proto ? proto === 'https' : direct,
-    get clientAddress() {
-      return (clientAddress ??= (trustProxy ? firstValue(req, 'x-forwarded-for') : undefined) ?? req.socket.remoteAddress ?? '');
-    },
-    get host() {
-      return (host ??= requestHost(req, trustProxy) ?? '');
-    },
-  };
+  const origin = Object.create(ORIGIN_GETTERS) as LazyOrigin;
+  origin.secure = proto ? proto === 'https' : direct;
+  origin.req = req;
+  origin.trustProxy = trustProxy;
+  origin.address = undefined;
+  origin.hostName = undefined;
+  return origin;
 }
 
 /**
