@@ -10,6 +10,15 @@ import { fileURLToPath } from 'node:url';
 /** The karrigell-ts package folder (the one holding `dist/`, `src/`, `types/`, `templates/`). */
 export const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** The stat of `file`, or undefined when there is none to read: missing, ENOTDIR (a file used as a folder), ELOOP, EACCES … */
+export function statOf(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
 /** Script extensions, in the order a URL without extension tries them. */
 export const SCRIPT_EXTS = ['.ts', '.tsx', '.tsp'] as const;
 /** Every extension a URL without extension may resolve to, in order. */

@@ -1,7 +1,7 @@
 /** Maps a request path to what answers it (SPEC §2): a script, a static file, a redirect … */
 import fs from 'node:fs';
 import path from 'node:path';
-import { INDEX_FILES, isDeclarationFile, isHiddenName, isScriptFile, PAGE_EXTS, SCRIPT_EXTS } from '../site.js';
+import { INDEX_FILES, isDeclarationFile, isHiddenName, isScriptFile, PAGE_EXTS, SCRIPT_EXTS, statOf } from '../site.js';
 
 
 export type Target =
@@ -33,14 +33,6 @@ export function toSegments(rawPath: string): { segments: string[]; trailingSlash
     if (isHiddenName(seg)) return { status: 404, reason: 'hidden, private or never served' };
   }
   return { segments, trailingSlash };
-}
-
-function statOf(file: string): fs.Stats | undefined {
-  try {
-    return fs.statSync(file, { throwIfNoEntry: false });
-  } catch {
-    return undefined; // ENOTDIR (a file used as a folder), ELOOP, EACCES …
-  }
 }
 
 /** Resolves a URL path (still percent-encoded, without query) under `root` (an absolute real path). */

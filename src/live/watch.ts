@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log.js';
 import { trace } from './trace.js';
+import { statOf } from '../site.js';
 
 export type WatchKind = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir';
 
@@ -283,15 +284,6 @@ export function watchErrorLine(err: unknown, root: string): string {
     return `karrigell-ts: live reload: too many open files while watching ${root} (${message}): raise the limit of open files (ulimit -n) or fs.inotify.max_user_instances`;
   }
   return `karrigell-ts: live reload: watcher error: ${message}`;
-}
-
-/** The stat of `file`, or undefined when there is none (missing, or a path through a file: ENOTDIR). */
-function statOf(file: string): fs.Stats | undefined {
-  try {
-    return fs.statSync(file, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
 }
 
 function isFile(file: string): boolean {

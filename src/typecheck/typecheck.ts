@@ -379,8 +379,10 @@ export function createSiteChecker(root: string): SiteChecker {
     getCompilationSettings: () => options,
     getScriptFileNames: () => rootNames,
     getScriptVersion: (f) => {
-      const node = scripts.has(f) ? undefined : nodeIndex(f);
-      return String(scripts.get(f)?.version ?? (node ? `node-${node.version}` : otherEntry(f).version));
+      const script = scripts.get(f);
+      if (script) return String(script.version);
+      const node = nodeIndex(f);
+      return node ? `node-${node.version}` : String(otherEntry(f).version);
     },
     getScriptSnapshot: (f) => scripts.get(f)?.snapshot ?? nodeIndex(f)?.snapshot ?? otherEntry(f).snapshot,
     getScriptKind: (f) => (f.endsWith('.tsx') ? t.ScriptKind.TSX : f.endsWith('.json') ? t.ScriptKind.JSON : f.endsWith('.js') ? t.ScriptKind.JS : t.ScriptKind.TS),
